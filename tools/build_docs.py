@@ -1,0 +1,146 @@
+"""Build the offline documentation site in `_site/` with mkdocs, without Quarto.
+
+Usage, from the repository root: python tools/build_docs.py [--force]
+
+1. nbdev processes `nbs/` into `_proc/` (show_doc cells rendered, exported and `#| hide` cells
+   dropped, the title cell turned into frontmatter). We call `nbdev.serve.proc_nbs`, which is what the
+   `nbdev_proc_nbs` command runs after its Quarto set-up; that set-up is skipped because without Quarto
+   it tries to install it with sudo, then runs `pip install -e .[dev]`, and writes yml files into nbs/.
+2. Each processed notebook is rewritten for mkdocs-jupyter into `_proc/_mkdocs/docs/<page>.ipynb`
+   (Quarto and nbdev both ignore `_` folders). `<page>` is nbdev's page name (`00_core.ipynb` gives
+   `core`), so the URLs (`core.html`) are those of an nbdev/Quarto site and nbdev's doc links work.
+3. `mkdocs.yml` is generated beside it: Material theme without web fonts, built-in search,
+   mkdocs-jupyter with `execute: false`, and a nav from `nbs/*.ipynb`: index first, then numeric order,
+   each titled by its notebook's first `# Title` heading.
+4. `mkdocs build --strict` writes `_site/`. The site needs no network and works from file:// too.
+"""
+import argparse, configparser, json, os, re, shutil, subprocess, sys, time
+from pathlib import Path
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGE = ROOT/'_proc'/'_mkdocs'
+SITE = ROOT/'_site'
+HIDE_INPUT = 'hide-input'  # cell tag mkdocs-jupyter is told to render without its source
+
+def settings(root:Path=ROOT):
+    "The `[DEFAULT]` section of the project's settings.ini."
+    cp = configparser.ConfigParser(interpolation=None)
+    cp.read(root/'settings.ini', encoding='utf-8')
+    return cp['DEFAULT']
+
+def page_name(nb:str|Path) -> str:
+    "nbdev's page name for a notebook, as `nbdev.doclinks._nbpath2html` makes it: `00_core.ipynb` -> `core`."
+    return re.sub(r'^\d+[a-zA-Z0-9]*_', '', Path(nb).stem.lower())
+
+def nb_title(nb:Path) -> str:
+    "The text of the notebook's first `# Title` heading, else its page name."
+    for cell in json.loads(nb.read_text(encoding='utf-8'))['cells']:
+        m = cell['cell_type'] == 'markdown' and re.search(r'^#\s+(.+?)\s*$', ''.join(cell['source']), re.M)
+        if m: return m.group(1)
+    return page_name(nb)
+
+def pages(root:Path=ROOT) -> list[tuple[Path|None, str, str]]:
+    "`(notebook, page file, title)` in nav order; a missing index notebook gives `(None, 'index.html', title)`."
+    def order(p): return (p.name != 'index.ipynb', [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', p.name)])
+    nbs = sorted((p for p in (root/settings(root)['nbs_path']).glob('*.ipynb') if p.name[0] not in '_.'), key=order)
+    res = [(nb, page_name(nb)+'.html', nb_title(nb)) for nb in nbs]
+    if not nbs or nbs[0].name != 'index.ipynb': res.insert(0, (None, 'index.html', settings(root)['title']))
+    return res
+
+def fix_markdown(text:str, doc_url:str) -> str:
+    "Quarto-flavoured markdown made plain: callouts, `{#id}` heading attributes, `.ipynb` and doc_host links."
+    def callout(m):
+        title = re.search(r'title="([^"]*)"', m[2])
+        return (f'<div class="admonition {m[1]}">\n<p class="admonition-title">{title[1] if title else m[1].title()}</p>'
+                f'\n\n{m[3]}\n\n</div>')
+    text = re.sub(r'^:::+\s*\{\.callout-(\w+)([^}]*)\}[ \t]*\n(.*?)\n:::+[ \t]*$', callout, text, flags=re.S|re.M)
+    text = re.sub(r'^:::.*\n?', '', text, flags=re.M)  # other Quarto divs (columns, margins): keep the content
+    text = re.sub(r'^(#{1,6}\s.*?)\s*\{(?:#([\w:.-]+))?[^}]*\}[ \t]*$',
+                  lambda m: m[1] + (f' <a id="{m[2]}"></a>' if m[2] else ''), text, flags=re.M)
+    text = re.sub(r'\]\((?![a-z]+:)([^)\s]*?)\.ipynb(#[^)\s]*)?\)', lambda m: f'](' + page_name(m[1]) + f'.html{m[2] or ""})', text)
+    return text.replace(doc_url, '')
+
+def md_cell(text:str) -> dict: return {'cell_type': 'markdown', 'metadata': {}, 'source': text}
+
+def apply_directives(cell:dict) -> dict|None:
+    "A code cell with Quarto's `#|` options applied and removed; show_doc output as a markdown cell; None to drop."
+    lines, opts = cell['source'].splitlines(keepends=True), {}
+    while lines and (m := re.match(r'\s*#\|\s*([\w-]+)\s*:?\s*(.*?)\s*$', lines[0])):
+        opts[m[1]] = m[2].lower()
+        lines.pop(0)
+    if 'hide' in opts or opts.get('include') == 'false': return None
+    if opts.get('output') == 'false': cell['outputs'] = []
+    mds = [o['data']['text/markdown'] for o in cell.get('outputs', []) if 'text/markdown' in o.get('data', {})]
+    if opts.get('output') == 'asis' and mds: return md_cell('\n\n'.join(''.join(s) for s in mds))
+    cell['source'] = ''.join(lines)
+    if opts.get('echo') == 'false': cell['metadata'].setdefault('tags', []).append(HIDE_INPUT)
+    return cell
+
+def convert(src:Path, dest:Path, title:str, doc_url:str):
+    "Rewrite the nbdev-processed notebook `src` as a plain Jupyter notebook `dest` for mkdocs-jupyter."
+    nb = json.loads(src.read_text(encoding='utf-8'))
+    nb['metadata'].pop('widgets', None)  # else nbconvert pulls widget JS from a CDN
+    cells = []
+    for cell in nb['cells']:
+        cell['source'] = ''.join(cell['source'])
+        fm = cell['cell_type'] == 'raw' and re.fullmatch(r'---\s*\n(.*?)\n---\s*', cell['source'], re.S)
+        if fm:  # nbdev's frontmatter: back to a title cell
+            meta = yaml.safe_load(fm[1]) or {}
+            desc = meta.get('description')
+            cell = md_cell(f"# {meta.get('title', title)}" + (f'\n\n> {desc}' if desc else ''))
+        elif cell['cell_type'] == 'code': cell = apply_directives(cell)
+        if cell is None: continue
+        if cell['cell_type'] == 'markdown': cell['source'] = fix_markdown(cell['source'], doc_url)
+        cells.append(cell)
+    nb['cells'] = cells
+    dest.write_text(json.dumps(nb, indent=1), encoding='utf-8')
+
+def mkdocs_config(cfg, nav:list) -> dict:
+    "The mkdocs configuration: Material, offline search, saved notebook outputs, the given nav."
+    return {'site_name': cfg['title'], 'site_description': cfg.get('description', ''), 'site_author': cfg.get('author', ''),
+            'copyright': f"Copyright {cfg.get('copyright', '')}", 'docs_dir': 'docs', 'site_dir': str(SITE),
+            'use_directory_urls': False,  # flat pages (core.html), as nbdev names them; also browsable from file://
+            'theme': {'name': 'material', 'font': False, 'features': ['navigation.top', 'search.highlight']},
+            'plugins': ['search', {'mkdocs-jupyter': {'execute': False, 'include_source': False, 'cache': False,
+                                                      'remove_tag_config': {'remove_input_tags': [HIDE_INPUT]}}}],
+            'nav': nav}
+
+def stage(cfg) -> int:
+    "Fill `_proc/_mkdocs/` from `_proc/` and nbs/; returns the number of pages."
+    docs, nbs = STAGE/'docs', ROOT/cfg['nbs_path']
+    shutil.rmtree(docs, ignore_errors=True)
+    docs.mkdir(parents=True)
+    for f in nbs.rglob('*'):  # images and other files the notebooks refer to
+        rel = f.relative_to(nbs)
+        if f.is_file() and f.suffix not in ('.ipynb', '.yml') and not any(p[0] in '_.' for p in rel.parts):
+            (docs/rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, docs/rel)
+    doc_url = cfg['doc_host'].rstrip('/') + cfg['doc_baseurl'].rstrip('/') + '/'
+    nav = []
+    for nb, page, title in pages():
+        src = Path(page).with_suffix('.ipynb' if nb else '.md')
+        if nb: convert(ROOT/'_proc'/nb.name, docs/src, title, doc_url)
+        else: (docs/src).write_text(f"# {title}\n\n> {cfg.get('description', '')}\n", encoding='utf-8')
+        nav.append({title: src.as_posix()})
+    (STAGE/'mkdocs.yml').write_text(yaml.safe_dump(mkdocs_config(cfg, nav), sort_keys=False), encoding='utf-8')
+    return len(nav)
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--force', action='store_true', help='reprocess every notebook, not only changed ones')
+    force = ap.parse_args().force
+    t0 = time.perf_counter()
+    os.chdir(ROOT)  # nbdev finds settings.ini from the working directory
+    cfg = settings()
+    try:
+        from nbdev.serve import proc_nbs
+        proc_nbs(force=force)
+        n = stage(cfg)
+    except Exception as e: sys.exit(f'build_docs: FAILED while processing notebooks: {type(e).__name__}: {e}')
+    r = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--strict', '--quiet', '-f', str(STAGE/'mkdocs.yml')])
+    if r.returncode: sys.exit(f'build_docs: FAILED: mkdocs build exited with {r.returncode} (messages above)')
+    print(f'build_docs: built {n} pages into {SITE.relative_to(ROOT)}/ in {time.perf_counter()-t0:.1f}s')
+    if shutil.which('quarto'): print('build_docs: Quarto is installed, so `nbdev_docs` also works (into _docs/); this mkdocs build stays the default')
+
+if __name__ == '__main__': main()
