@@ -12,7 +12,8 @@ Usage, from the repository root: python tools/build_docs.py [--force]
 3. `mkdocs.yml` is generated beside it: Material theme without web fonts, built-in search,
    mkdocs-jupyter with `execute: false`, and a nav from `nbs/*.ipynb`: index first, then numeric order,
    each titled by its notebook's first `# Title` heading.
-4. `mkdocs build --strict` writes `_site/`. The site needs no network and works from file:// too.
+4. `mkdocs build --strict` writes `_site/`. The site loads nothing from the network; opened from file://
+   it works too, except for search (browsers block its web worker there).
 """
 import argparse, configparser, json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 STAGE = ROOT/'_proc'/'_mkdocs'
 SITE = ROOT/'_site'
 HIDE_INPUT = 'hide-input'  # cell tag mkdocs-jupyter is told to render without its source
+FRONTMATTER = re.compile(r'---\s*\n(.*?)\n---\s*', re.S)  # a raw cell of YAML, as nbdev reads and writes it
 
 def settings(root:Path=ROOT):
     "The `[DEFAULT]` section of the project's settings.ini."
@@ -34,10 +36,14 @@ def page_name(nb:str|Path) -> str:
     return re.sub(r'^\d+[a-zA-Z0-9]*_', '', Path(nb).stem.lower())
 
 def nb_title(nb:Path) -> str:
-    "The text of the notebook's first `# Title` heading, else its page name."
-    for cell in json.loads(nb.read_text(encoding='utf-8'))['cells']:
-        m = cell['cell_type'] == 'markdown' and re.search(r'^#\s+(.+?)\s*$', ''.join(cell['source']), re.M)
-        if m: return m.group(1)
+    "The notebook's title as nbdev finds it: its first `# Title` heading or a frontmatter `title:`; else its page name."
+    try: cells = json.loads(nb.read_text(encoding='utf-8'))['cells']
+    except (ValueError, KeyError) as e: raise ValueError(f'{nb} is not a readable notebook: {e!r}') from None
+    for cell in cells:
+        src = ''.join(cell['source'])
+        if cell['cell_type'] == 'markdown' and (m := re.search(r'^#\s+(.+?)\s*$', src, re.M)): return m[1]
+        meta = cell['cell_type'] == 'raw' and (fm := FRONTMATTER.fullmatch(src)) and yaml.safe_load(fm[1])
+        if isinstance(meta, dict) and meta.get('title'): return str(meta['title'])
     return page_name(nb)
 
 def pages(root:Path=ROOT) -> list[tuple[Path|None, str, str]]:
@@ -45,20 +51,29 @@ def pages(root:Path=ROOT) -> list[tuple[Path|None, str, str]]:
     def order(p): return (p.name != 'index.ipynb', [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', p.name)])
     nbs = sorted((p for p in (root/settings(root)['nbs_path']).glob('*.ipynb') if p.name[0] not in '_.'), key=order)
     res = [(nb, page_name(nb)+'.html', nb_title(nb)) for nb in nbs]
+    if len({page for _, page, _ in res}) < len(res):
+        raise ValueError(f'two notebooks give the same page name: {[n.name for n in nbs]}')
     if not nbs or nbs[0].name != 'index.ipynb': res.insert(0, (None, 'index.html', settings(root)['title']))
     return res
 
+QUARTO_ATTRS = r'\{((?:\s*(?:[#.][\w:.-]+|[\w-]+="[^"]*"))+)\s*\}'  # `{#id .class key="value"}`
+
 def fix_markdown(text:str, doc_url:str) -> str:
-    "Quarto-flavoured markdown made plain: callouts, `{#id}` heading attributes, `.ipynb` and doc_host links."
+    "Quarto-flavoured markdown made plain: callouts, `{...}` attributes, `.ipynb` and doc_host links."
     def callout(m):
         title = re.search(r'title="([^"]*)"', m[2])
-        return (f'<div class="admonition {m[1]}">\n<p class="admonition-title">{title[1] if title else m[1].title()}</p>'
-                f'\n\n{m[3]}\n\n</div>')
+        title = title[1] if title else m[1].title()
+        return f'<div class="admonition {m[1]}">\n<p class="admonition-title">{title}</p>\n\n{m[3]}\n\n</div>'
+    def heading(m):
+        ident = re.search(r'#([\w:.-]+)', m[2])
+        return m[1] + (f' <a id="{ident[1]}"></a>' if ident else '')
     text = re.sub(r'^:::+\s*\{\.callout-(\w+)([^}]*)\}[ \t]*\n(.*?)\n:::+[ \t]*$', callout, text, flags=re.S|re.M)
     text = re.sub(r'^:::.*\n?', '', text, flags=re.M)  # other Quarto divs (columns, margins): keep the content
-    text = re.sub(r'^(#{1,6}\s.*?)\s*\{(?:#([\w:.-]+))?[^}]*\}[ \t]*$',
-                  lambda m: m[1] + (f' <a id="{m[2]}"></a>' if m[2] else ''), text, flags=re.M)
-    text = re.sub(r'\]\((?![a-z]+:)([^)\s]*?)\.ipynb(#[^)\s]*)?\)', lambda m: f'](' + page_name(m[1]) + f'.html{m[2] or ""})', text)
+    text = re.sub(r'^(#{1,6}\s.*?)\s*' + QUARTO_ATTRS + r'[ \t]*$', heading, text, flags=re.M)
+    # a link with attributes, e.g. show_doc's `[source](url){target="_blank" style="float:right"}`
+    text = re.sub(r'\[([^\]]*)\]\(([^)\s]+)\)' + QUARTO_ATTRS, r'<a href="\2" \3>\1</a>', text)
+    text = re.sub(r'\]\((?![a-z]+:)([^)\s]*?)\.ipynb(#[^)\s]*)?\)',  # a link to a notebook: to its page
+                  lambda m: f']({page_name(m[1])}.html{m[2] or ""})', text)
     return text.replace(doc_url, '')
 
 def md_cell(text:str) -> dict: return {'cell_type': 'markdown', 'metadata': {}, 'source': text}
@@ -82,32 +97,33 @@ def convert(src:Path, dest:Path, title:str, doc_url:str):
     nb = json.loads(src.read_text(encoding='utf-8'))
     nb['metadata'].pop('widgets', None)  # else nbconvert pulls widget JS from a CDN
     cells = []
-    for cell in nb['cells']:
-        cell['source'] = ''.join(cell['source'])
-        fm = cell['cell_type'] == 'raw' and re.fullmatch(r'---\s*\n(.*?)\n---\s*', cell['source'], re.S)
+    for i, cell in enumerate(nb['cells']):
+        cell_id, cell['source'] = cell.get('id') or f'docs-{i}', ''.join(cell['source'])
+        fm = cell['cell_type'] == 'raw' and FRONTMATTER.fullmatch(cell['source'])
         if fm:  # nbdev's frontmatter: back to a title cell
-            meta = yaml.safe_load(fm[1]) or {}
-            desc = meta.get('description')
-            cell = md_cell(f"# {meta.get('title', title)}" + (f'\n\n> {desc}' if desc else ''))
+            desc = (yaml.safe_load(fm[1]) or {}).get('description')
+            cell = md_cell(f'# {title}' + (f'\n\n> {desc}' if desc else ''))
         elif cell['cell_type'] == 'code': cell = apply_directives(cell)
         if cell is None: continue
         if cell['cell_type'] == 'markdown': cell['source'] = fix_markdown(cell['source'], doc_url)
-        cells.append(cell)
+        cells.append({**cell, 'id': cell_id})  # nbformat 4.5 wants an id on every cell
     nb['cells'] = cells
     dest.write_text(json.dumps(nb, indent=1), encoding='utf-8')
 
 def mkdocs_config(cfg, nav:list) -> dict:
     "The mkdocs configuration: Material, offline search, saved notebook outputs, the given nav."
-    return {'site_name': cfg['title'], 'site_description': cfg.get('description', ''), 'site_author': cfg.get('author', ''),
-            'copyright': f"Copyright {cfg.get('copyright', '')}", 'docs_dir': 'docs', 'site_dir': str(SITE),
+    return {'site_name': cfg['title'], 'site_description': cfg.get('description', ''),
+            'site_author': cfg.get('author', ''), 'copyright': f"Copyright {cfg.get('copyright', '')}",
+            'docs_dir': 'docs', 'site_dir': str(SITE),
             'use_directory_urls': False,  # flat pages (core.html), as nbdev names them; also browsable from file://
             'theme': {'name': 'material', 'font': False, 'features': ['navigation.top', 'search.highlight']},
-            'plugins': ['search', {'mkdocs-jupyter': {'execute': False, 'include_source': False, 'cache': False,
+            'plugins': ['search', {'mkdocs-jupyter': {'execute': False, 'no_prompt': True, 'include_source': False,
+                                                      'cache': True, 'cache_dir': str(STAGE/'cache'),  # unchanged pages
                                                       'remove_tag_config': {'remove_input_tags': [HIDE_INPUT]}}}],
             'nav': nav}
 
-def stage(cfg) -> int:
-    "Fill `_proc/_mkdocs/` from `_proc/` and nbs/; returns the number of pages."
+def stage(cfg, entries:list):
+    "Fill `_proc/_mkdocs/` with the `pages()` `entries` from `_proc/`, the other files of nbs/, and `mkdocs.yml`."
     docs, nbs = STAGE/'docs', ROOT/cfg['nbs_path']
     shutil.rmtree(docs, ignore_errors=True)
     docs.mkdir(parents=True)
@@ -118,29 +134,31 @@ def stage(cfg) -> int:
             shutil.copy2(f, docs/rel)
     doc_url = cfg['doc_host'].rstrip('/') + cfg['doc_baseurl'].rstrip('/') + '/'
     nav = []
-    for nb, page, title in pages():
+    for nb, page, title in entries:
         src = Path(page).with_suffix('.ipynb' if nb else '.md')
         if nb: convert(ROOT/'_proc'/nb.name, docs/src, title, doc_url)
         else: (docs/src).write_text(f"# {title}\n\n> {cfg.get('description', '')}\n", encoding='utf-8')
         nav.append({title: src.as_posix()})
     (STAGE/'mkdocs.yml').write_text(yaml.safe_dump(mkdocs_config(cfg, nav), sort_keys=False), encoding='utf-8')
-    return len(nav)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--force', action='store_true', help='reprocess every notebook, not only changed ones')
-    force = ap.parse_args().force
+    force = ap.parse_args().force  # nbdev then empties all of _proc/, the page cache in _proc/_mkdocs/ too
     t0 = time.perf_counter()
     os.chdir(ROOT)  # nbdev finds settings.ini from the working directory
     cfg = settings()
     try:
+        entries = pages()  # listed first: fails fast on an unreadable notebook, ignores notebooks added meanwhile
         from nbdev.serve import proc_nbs
         proc_nbs(force=force)
-        n = stage(cfg)
+        stage(cfg, entries)
     except Exception as e: sys.exit(f'build_docs: FAILED while processing notebooks: {type(e).__name__}: {e}')
-    r = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--strict', '--quiet', '-f', str(STAGE/'mkdocs.yml')])
+    r = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--strict', '--quiet', '-f', str(STAGE/'mkdocs.yml')],
+                       env={**os.environ, 'NO_MKDOCS_2_WARNING': '1'})  # silence Material's end-of-life banner
     if r.returncode: sys.exit(f'build_docs: FAILED: mkdocs build exited with {r.returncode} (messages above)')
-    print(f'build_docs: built {n} pages into {SITE.relative_to(ROOT)}/ in {time.perf_counter()-t0:.1f}s')
-    if shutil.which('quarto'): print('build_docs: Quarto is installed, so `nbdev_docs` also works (into _docs/); this mkdocs build stays the default')
+    print(f'build_docs: built {len(entries)} pages into {SITE.relative_to(ROOT)}/ in {time.perf_counter()-t0:.1f}s')
+    if shutil.which('quarto'):
+        print('build_docs: Quarto is installed, so `nbdev_docs` also works (into _docs/); this build stays the default')
 
 if __name__ == '__main__': main()
