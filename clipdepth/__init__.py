@@ -6,8 +6,18 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/15_api.ipynb #ccdea048
+# %% ../nbs/15_api.ipynb #085a8382
 from .core import resolve_device, load_image, data_path, tiny_clip, atomic_write, save_json
 from .clip import load_clip, dense_features, FEATURE_MODES
 from .prompts import DEPTH_CLASSES, DEPTH_BINS, PROMPT_SETS, BIN_PARTITIONS, depth_prompts, text_features
 from .depthclip import DepthCLIP, PRESETS
+from .data import NYUDepthV2, KITTIEigen
+from .metrics import depth_metrics
+from .evaluation import evaluate, EvalResult
+from .figures import colorize, plot_depth_grid, plot_bin_responses, plot_metrics_table, plot_ablation, plot_confusion
+from .ablations import ablate, Ablation, SceneBins, random_depth
+from .training import train, DepthTrainSet, BTSList, DepthLoss, PhotometricLoss
+from .adapters import ClipAdapterDepth, CoarseRefinedDepth, MultiScaleAdapterDepth
+from .cabins import CaBinsDepth, plot_bins
+from .mirror import MirrorDepth, plot_mirror_similarity
+from .benchmarks import benchmark
