@@ -13,9 +13,10 @@ from tqdm.auto import tqdm
 from .core import load_image, resolve_device
 from .clip import dense_features, stride
 from .prompts import BIN_PARTITIONS, text_features
-from .depthclip import DepthCLIP, LOGIT_SCALE, ImageInputs, _collate, _eval_mode, _paste_group, _autocast, _fast_tower
+from .depthclip import DepthCLIP, LOGIT_SCALE
+from .predict import ImageInputs, collate, eval_mode, paste_group, fast_tower, autocast
 from .metrics import MetricAccumulator
-from .evaluation import PROTOCOLS, EvalResult, PAPER_TABLE1, _score, _as_list
+from .evaluation import PROTOCOLS, EvalResult, PAPER_TABLE1, score_batch, as_list
 from .data import nyu_test_split
 from .figures import TABLE_METRICS
 
@@ -49,7 +50,7 @@ def as_variants(variants) -> dict[str, dict]:
 
 def variant_models(model:DepthCLIP, variants) -> dict[str, DepthCLIP]:
     "One DepthCLIP per variant: `model`'s settings with the variant's on top, sharing `model`'s CLIP and device."
-    return {name: DepthCLIP(model.clip, model.tokenizer, model.preset, **{**model.cfg, **v}).to(model.device)
+    return {name: DepthCLIP(model.clip, model.preset, tokenizer=model.tokenizer, **{**model.cfg, **v}).to(model.device)
             for name, v in as_variants(variants).items()}
 
 def input_key(model:DepthCLIP) -> tuple:
@@ -61,7 +62,7 @@ class _SharedFeatures(DepthCLIP):
     "Variants with the same input settings as one DepthCLIP whose forward gives each variant's depth: (B, V, h, w)."
     def __init__(self, models:list[DepthCLIP]):
         m = models[0]
-        super().__init__(m.clip, m.tokenizer, m.preset, **m.cfg)
+        super().__init__(m.clip, m.preset, tokenizer=m.tokenizer, **m.cfg)
         self.heads = list(models)   # a plain list: they share `clip`, which is registered once, here
         self.to(m.device)
 
@@ -69,17 +70,17 @@ class _SharedFeatures(DepthCLIP):
         f = dense_features(self.clip, x, self.features)
         return torch.cat([head_depth(m, f) for m in self.heads], dim=1)
 
-def _sweep_batch(shared:_SharedFeatures, images:list, tta:bool, amp, channels_last:bool) -> list[list[np.ndarray]]:
+def _sweep_batch(shared:_SharedFeatures, images:list, tta:bool, amp) -> list[list[np.ndarray]]:
     "Each variant's depth maps for `images` ([variant][image]), computed as `predict` computes them."
     inputs = ImageInputs(images, shared.cfg['crop'], shared.cfg['long_side'], stride(shared.clip))
-    groups, failed = _collate([inputs[i] for i in range(len(images))])
+    groups, failed = collate([inputs[i] for i in range(len(images))])
     if failed: raise failed[0][1]
     out = [[None] * len(images) for _ in shared.heads]
-    with _eval_mode(shared), torch.inference_mode(), _fast_tower(shared.clip, channels_last):
-        for idx, x, boxes, sizes in groups:
-            d = shared._depth_batch((x.to(shared.device, non_blocking=True) - shared.mean) / shared.std, tta, amp)
+    with eval_mode(shared), torch.inference_mode(), fast_tower(shared.clip, shared.fast_tower):
+        for idx, x, boxes, sizes, _ in groups:
+            d = shared.depth_batch((x.to(shared.device, non_blocking=True) - shared.mean) / shared.std, tta, amp)
             for v, maps in enumerate(out):
-                for i, depth in zip(idx, _paste_group(d[:, v:v + 1].contiguous(), boxes, sizes)): maps[i] = depth
+                for i, depth in zip(idx, paste_group(d[:, v:v + 1].contiguous(), boxes, sizes)): maps[i] = depth
     return out
 
 # %% ../nbs/11_ablations.ipynb #b0560c11
@@ -113,8 +114,8 @@ def ablate(model:DepthCLIP, # the base model; each variant overrides some of its
     shared = [_SharedFeatures([models[n] for n in names]) for names in groups.values()]
     p = PROTOCOLS[protocol]
     accs, rows = {n: MetricAccumulator(**p['metrics']) for n in models}, {n: [] for n in models}
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, collate_fn=_as_list)
-    def score(batch, preds): return {n: _score(batch, preds[n], accs[n], p, protocol) for n in models}
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, collate_fn=as_list)
+    def score(batch, preds): return {n: score_batch(batch, preds[n], accs[n], p, protocol) for n in models}
     pending = deque()
     def collect():
         for n, r in pending.popleft().result().items(): rows[n] += r
@@ -123,7 +124,7 @@ def ablate(model:DepthCLIP, # the base model; each variant overrides some of its
     with ThreadPoolExecutor(1) as scorer, tqdm(total=len(dataset), desc=desc, unit='img', disable=not progress) as bar:
         for batch in loader:
             images, preds = [it['image'] for it in batch], {}
-            for names, sh in zip(groups.values(), shared): preds.update(zip(names, _sweep_batch(sh, images, tta, amp, True)))   # as `predict` by default
+            for names, sh in zip(groups.values(), shared): preds.update(zip(names, _sweep_batch(sh, images, tta, amp)))
             pending.append(scorer.submit(score, batch, preds))
             while len(pending) > 1: collect()   # at most one batch waits to be scored
         while pending: collect()
@@ -227,7 +228,7 @@ def classify(self:SceneBins, images, # a list of images (paths, PIL images, uint
     with torch.inference_mode():
         for i in range(0, len(images), batch_size):
             x = torch.stack([self.preprocess_scene(Image.fromarray(load_image(im))) for im in images[i:i + batch_size]]).to(m.device)
-            with _autocast(m.device, amp): f = m.clip.encode_image(x).float()
+            with autocast(m.device, amp): f = m.clip.encode_image(x).float()
             out += [self.scenes[k] for k in (F.normalize(f, dim=-1) @ text).argmax(1).tolist()]
     return out
 
@@ -275,7 +276,7 @@ def _labels(sb:SceneBins, dataset, scenes_from:str, batch_size:int) -> list[str]
     "Each image's scene: its label, or CLIP's guess."
     if scenes_from == 'true': return list(dataset.scenes) if hasattr(dataset, 'scenes') else [it['scene'] for it in dataset]
     if scenes_from != 'clip': raise ValueError(f"scenes_from must be 'clip' or 'true', not {scenes_from!r}")
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, collate_fn=_as_list)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, collate_fn=as_list)
     return [s for batch in loader for s in sb.classify([it['image'] for it in batch])]
 
 @patch(cls_method=True)

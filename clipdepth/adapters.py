@@ -7,15 +7,12 @@ from __future__ import annotations
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
-from .core import load_image
-from .clip import resnet_stages, dense_features, is_resnet, embed_dim, stride, _keep_channels
-from .depthclip import DepthCLIP, LOGIT_SCALE, _autocast, _eval_mode, _paste
-from .training import Pretrained, resolve_clip, DepthLoss, PhotometricLoss
+from .clip import resnet_stages, dense_features, is_resnet, embed_dim, stride, keep_channels
+from .depthclip import DepthCLIP, LOGIT_SCALE
 
 # %% auto #0
-__all__ = ['PAPER_RESULTS', 'MIN_DEPTH', 'STAGES', 'PAPER_TRAINING', 'PAPER_LOSS', 'MODELS', 'AdapterDepth', 'Adapter',
-           'residual_adapt', 'ClipAdapterDepth', 'CoarseRefinedDepth', 'conv_bn_relu', 'UpBlock', 'resnet_pyramid',
-           'MultiScaleAdapterDepth']
+__all__ = ['PAPER_RESULTS', 'MIN_DEPTH', 'STAGES', 'AdapterDepth', 'Adapter', 'residual_adapt', 'ClipAdapterDepth',
+           'CoarseRefinedDepth', 'conv_bn_relu', 'UpBlock', 'resnet_pyramid', 'MultiScaleAdapterDepth']
 
 # %% ../nbs/16_adapters.ipynb #8d34c307
 PAPER_RESULTS = {   # NYU Depth v2 test (654 frames), Table 1 of the paper; log10 is its "rmse_log" column (Eq. 12 is mean |log10|)
@@ -30,15 +27,15 @@ PAPER_RESULTS = {   # NYU Depth v2 test (654 frames), Table 1 of the paper; log1
 # %% ../nbs/16_adapters.ipynb #d7d9f49c
 MIN_DEPTH = 1e-3
 
-class AdapterDepth(Pretrained, DepthCLIP):
+class AdapterDepth(DepthCLIP):
     "Base of the adapters: DepthCLIP on a frozen CLIP, with trainable modules added by subclasses."
-    extra_inputs = ()
+    min_output = MIN_DEPTH   # predictions are clamped here, as the adapters' code does
+    eval_protocol = 'depthclip-official'
     def __init__(self, clip, # an open_clip model, or a reference: 'RN50', dict(name=, pretrained=, ...)
                  kwargs:dict, # the subclass's own constructor arguments (saved in the config)
                  preset:str='official', device=None, **overrides): # DepthCLIP's preset and settings
-        clip, ref = resolve_clip(clip, device)
-        DepthCLIP.__init__(self, clip, None, preset, **overrides)
-        self.config = dict(clip=ref, kwargs=dict(kwargs, preset=preset, **overrides))
+        DepthCLIP.__init__(self, clip, preset, device, **overrides)
+        self.config = dict(clip=self.config['clip'], kwargs=dict(kwargs, preset=preset, **overrides))
 
     def _settle(self):
         "Put the modules a subclass added on the CLIP's device."
@@ -49,16 +46,11 @@ class AdapterDepth(Pretrained, DepthCLIP):
         "Constructor arguments for training crops of `h` x `w` (the working size follows the crop)."
         return dict(long_side=max(h, w))
 
-@patch
-def _depth_batch(self:AdapterDepth, x:torch.Tensor, tta:bool, amp) -> torch.Tensor:
-    "DepthCLIP's batch prediction (flip-averaged when `tta`), clamped at MIN_DEPTH."
-    return DepthCLIP._depth_batch(self, x, tta, amp).clamp_min(MIN_DEPTH)
-
 # %% ../nbs/16_adapters.ipynb #6ea97a2b
 @patch
 def _tokens(self:AdapterDepth, f:torch.Tensor) -> torch.Tensor:
     "(B, hw, E) official DepthCLIP tokens from (B, C, h, w) raw layer4 features: normalised, every (C/E)-th channel."
-    return _keep_channels(F.normalize(f.flatten(2).transpose(1, 2).float(), dim=-1), embed_dim(self.clip))
+    return keep_channels(F.normalize(f.flatten(2).transpose(1, 2).float(), dim=-1), embed_dim(self.clip))
 
 @patch
 def _head(self:AdapterDepth, tokens:torch.Tensor, # (B, h·w, E)
@@ -104,7 +96,7 @@ def _image_tokens(self:ClipAdapterDepth, x:torch.Tensor) -> tuple[torch.Tensor, 
     with torch.no_grad():
         f = resnet_stages(self.clip.visual, x)[-1] if self.raw_layer4 else dense_features(self.clip, x, self.features)
     t = residual_adapt(f.flatten(2).transpose(1, 2).float(), self.image_adapter, self.ratio)
-    t = _keep_channels(F.normalize(t, dim=-1), embed_dim(self.clip)) if self.raw_layer4 else F.normalize(t, dim=-1)
+    t = keep_channels(F.normalize(t, dim=-1), embed_dim(self.clip)) if self.raw_layer4 else F.normalize(t, dim=-1)
     return t, f.shape[-2:]
 
 @patch
@@ -195,7 +187,7 @@ class MultiScaleAdapterDepth(AdapterDepth):
         v = self.clip.visual
         c = [v.conv3.out_channels] + [l[-1].conv3.out_channels for l in (v.layer1, v.layer2, v.layer3, v.layer4)]   # strides 2..32
         self.alpha, self.seg_channels = alpha, seg_channels
-        self.extra_inputs = ('seg',) if seg_channels else ()
+        self.extra_inputs = ('seg',) if seg_channels else ()   # masks reach `forward` as `seg`, through predict(..., extras=)
         self.seg_encoder = nn.Sequential(conv_bn_relu(seg_channels, seg_channels), conv_bn_relu(seg_channels, seg_channels)) if seg_channels else None
         self.bridge = nn.Sequential(conv_bn_relu(c[4], c[4]), conv_bn_relu(c[4], c[4]))
         widths = [c[4] // 2 ** k for k in range(6)]
@@ -212,7 +204,7 @@ def forward(self:MultiScaleAdapterDepth, x:torch.Tensor, # (B, 3, H, W) normalis
     "(B, 1, H, W) depth in metres."
     if x.shape[-2] % 32 or x.shape[-1] % 32: raise ValueError(f"MultiScaleAdapterDepth needs sides that are multiples of 32, got {x.shape[-2]}x{x.shape[-1]}")
     if self.seg_channels and (seg is None or seg.shape[1] != self.seg_channels):
-        raise ValueError(f"this model takes {self.seg_channels} mask channels: pass seg (B, {self.seg_channels}, H, W) (predict(images, masks=...))")
+        raise ValueError(f"this model takes {self.seg_channels} mask channels: pass seg (B, {self.seg_channels}, H, W) (predict(images, extras={'seg': mask}))")
     with torch.no_grad():
         feats = [f.float() for f in resnet_pyramid(self.clip.visual, x)]
         prior = self._head(self._tokens(feats[-1]), self.text_f, feats[-1].shape[-2:]) if self.features == 'layer4' else DepthCLIP.forward(self, x)
@@ -224,54 +216,10 @@ def forward(self:MultiScaleAdapterDepth, x:torch.Tensor, # (B, 3, H, W) normalis
     prior = F.interpolate(prior.clamp(0, 10), size=x.shape[-2:], mode='bilinear', align_corners=True)
     return self.alpha * prior + 2 * (torch.sigmoid(delta) - 0.5)
 
-# %% ../nbs/16_adapters.ipynb #3186bb45
-def _mask_tensor(mask, box:tuple, size:tuple, channels:int) -> torch.Tensor:
-    "(C, h, w) float mask: `mask` (HxW or HxWxC) cropped to `box` and resized (nearest) to `size`."
-    m = np.asarray(mask, np.float32)
-    m = m[..., None] if m.ndim == 2 else m
-    if m.shape[-1] != channels: raise ValueError(f"a mask with {m.shape[-1]} channels, but the model takes {channels}")
-    t, b, l, r = box
-    return F.interpolate(torch.from_numpy(np.ascontiguousarray(m[t:b, l:r].transpose(2, 0, 1)))[None], size=size, mode='nearest')[0]
-
-@patch
-def predict(self:MultiScaleAdapterDepth, images, # one image or a list (paths, PIL images, uint8 arrays)
-            masks=None, # with seg_channels: one mask per image, HxW or HxWxC at the image's size
-            tta:bool=True, batch_size:int=8, amp=True, **kwargs):
-    "Depth in metres, float32 HxW per image; `masks` for a model with segmentation channels."
-    if masks is None: return DepthCLIP.predict(self, images, tta=tta, batch_size=batch_size, amp=amp, **kwargs)
-    single = not isinstance(images, (list, tuple))
-    images, masks = ([images], [masks]) if single else (list(images), list(masks))
-    if len(masks) != len(images): raise ValueError(f"{len(images)} images but {len(masks)} masks")
-    outs = []
-    with _eval_mode(self), torch.inference_mode():
-        for image, mask in zip(images, masks):
-            img = load_image(image)
-            x, box = self._region(img)
-            seg = _mask_tensor(mask, box, tuple(x.shape[1:]), self.seg_channels)[None].to(self.device)
-            x = ((x.to(self.device) - self.mean) / self.std)[None]
-            if tta: x, seg = torch.cat([x, x.flip(3)]), torch.cat([seg, seg.flip(3)])
-            with _autocast(self.device, amp): d = self(x, seg).float()
-            d = (0.5 * (d[:1] + d[1:].flip(3)) if tta else d).clamp_min(MIN_DEPTH)
-            outs.append(_paste(d, box, *img.shape[:2]))
-    return outs[0] if single else outs
-
 # %% ../nbs/16_adapters.ipynb #2dbeac98
-PAPER_TRAINING = {
-    'ClipAdapterDepth': dict(optimizer='sgd', lr=0.02, weight_decay=1e-4, epochs=30, batch_size=64, schedule='step', step_size=10),
-    'CoarseRefinedDepth': dict(optimizer='sgd', lr=0.02, weight_decay=0.1, epochs=10, batch_size=64, schedule='step', step_size=5),
-    'MultiScaleAdapterDepth': dict(optimizer='sgd', lr=0.002, weight_decay=1e-5, epochs=90, batch_size=8, schedule='step', step_size=30),
-}
-PAPER_LOSS = {'ClipAdapterDepth': dict(kind='l1', smooth=1e-3), 'CoarseRefinedDepth': dict(kind='l2', smooth=1e-3, at='pred'),
-              'MultiScaleAdapterDepth': dict(kind='l1')}
-
-@patch(cls_method=True)
-def paper_training(cls:AdapterDepth) -> dict:
-    "The optimiser, learning rate, epochs, batch size and schedule of the authors' configuration."
-    return dict(PAPER_TRAINING[cls.__name__])
-
-@patch(cls_method=True)
-def paper_loss(cls:AdapterDepth, kind:str|None=None) -> DepthLoss:
-    "The paper's supervised objective for this model (`kind` replaces its 'l1'/'l2'/'silog')."
-    return DepthLoss(**{**PAPER_LOSS[cls.__name__], **({'kind': kind} if kind else {})})
-
-MODELS = {'clip-adapter': ClipAdapterDepth, 'coarse-refined': CoarseRefinedDepth, 'msa': MultiScaleAdapterDepth}
+ClipAdapterDepth.recipe = dict(optimizer='sgd', lr=0.02, weight_decay=1e-4, epochs=30, batch_size=64, schedule='step', step_size=10)
+CoarseRefinedDepth.recipe = dict(optimizer='sgd', lr=0.02, weight_decay=0.1, epochs=10, batch_size=64, schedule='step', step_size=5)
+MultiScaleAdapterDepth.recipe = dict(optimizer='sgd', lr=0.002, weight_decay=1e-5, epochs=90, batch_size=8, schedule='step', step_size=30)
+ClipAdapterDepth.loss_spec = dict(kind='l1', smooth=1e-3)
+CoarseRefinedDepth.loss_spec = dict(kind='l2', smooth=1e-3, at='pred')
+MultiScaleAdapterDepth.loss_spec = dict(kind='l1')

@@ -4,25 +4,22 @@
 
 # %% ../nbs/17_cabins.ipynb #b555ad2f
 from __future__ import annotations
-import logging
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F, open_clip
-from matplotlib.figure import Figure
 from fastcore.basics import patch
 from .core import load_image, resolve_device
-from .clip import (attnpool_tokens, resnet_stages, embed_dim, is_resnet, read_checkpoint, stride,
+from .clip import (attnpool_tokens, resnet_stages, embed_dim, is_resnet, read_checkpoint, resolve_clip,
                             IMAGENET_MEAN, IMAGENET_STD, CLIP_MEAN, CLIP_STD)
-from .prompts import DEPTH_CLASSES
-from .depthclip import working_region, predict_batches, predictions, _autocast, _eval_mode
-from .training import Pretrained, resolve_clip, DepthLoss, trainable_state_dict, load_trainable
+from .prompts import DEPTH_CLASSES, text_from_embeddings, prompt_embeddings
+from .predict import Predictor, eval_mode
+from .pretrained import Pretrained, trainable_state_dict, load_trainable
 from .figures import DPI
 
 # %% auto #0
-__all__ = ['CABINS_DATASETS', 'DISTANCE_MODES', 'SEMANTIC_BINS', 'CABINS_RECIPE', 'MODELS', 'OFFICIAL_PREFIXES', 'CABINS_PAPER',
-           'CABINS_TABLE3', 'encode_image', 'BinCentres', 'cabins', 'cabin_strings', 'text_from_embeddings',
-           'prompt_embeddings', 'ContextDecoder', 'BinsDecoder', 'DensePredictor', 'CaBinsDepth', 'from_official_names',
-           'plot_bins', 'parameter_counts', 'meta_clip']
+__all__ = ['CABINS_DATASETS', 'DISTANCE_MODES', 'SEMANTIC_BINS', 'CABINS_RECIPE', 'OFFICIAL_PREFIXES', 'CABINS_PAPER',
+           'CABINS_TABLE3', 'encode_image', 'BinCentres', 'cabins', 'cabin_strings', 'ContextDecoder', 'BinsDecoder',
+           'CaBinsDepth', 'from_official_names', 'plot_bins']
 
 # %% ../nbs/17_cabins.ipynb #9893aac0
 CABINS_DATASETS = {'nyu': dict(min_depth=1e-3, max_depth=10.0, long_side=640),
@@ -98,28 +95,6 @@ def cabins(centres:torch.Tensor, # (B, N) bin centres, increasing
 def cabin_strings(e:torch.Tensor) -> list[list[str]]:
     "The distance values `e` (B, K) as the official code writes them: `str(round(v, 4))`."
     return [[str(round(v, 4)) for v in row] for row in e.detach().float().cpu().tolist()]
-
-# %% ../nbs/17_cabins.ipynb #3e7955f9
-def text_from_embeddings(clip, # an open_clip CLIP (its text tower)
-                         emb:torch.Tensor, # (N, L, W) input token embeddings, L <= the context length
-                         eos:torch.Tensor, # (N,) the position whose output is pooled (the end-of-text token)
-                        ) -> torch.Tensor:
-    "(N, E) text embeddings of CLIP's text transformer run on given token embeddings."
-    N, L, _ = emb.shape
-    if L > clip.positional_embedding.shape[0]: raise ValueError(f"{L} tokens: the text encoder takes at most {clip.positional_embedding.shape[0]}")
-    cast = clip.transformer.get_cast_dtype()
-    mask = None if clip.attn_mask is None else clip.attn_mask[:L, :L]
-    x = clip.transformer(emb.to(cast) + clip.positional_embedding[:L].to(cast), attn_mask=mask)
-    x = clip.ln_final(x)[torch.arange(N, device=x.device), eos]
-    return clip.text_projection(x) if isinstance(clip.text_projection, nn.Linear) else x @ clip.text_projection
-
-def prompt_embeddings(clip, tokens:torch.Tensor, # (N, L) token ids: start, words, end, padding
-                      contexts:torch.Tensor, # (n, W) context vectors, inserted after the start token
-                     ) -> tuple[torch.Tensor, torch.Tensor]:
-    "The token embeddings of `tokens` with `contexts` after the start token, (N, L + n, W), and the end positions (N,)."
-    emb = clip.token_embedding(tokens)
-    ctx = contexts.to(emb.dtype).expand(len(tokens), -1, -1)
-    return torch.cat([emb[:, :1], ctx, emb[:, 1:]], 1), tokens.argmax(-1) + len(contexts)
 
 # %% ../nbs/17_cabins.ipynb #b65503e0
 class _Attention(nn.Module):
@@ -205,42 +180,8 @@ class BinsDecoder(nn.Module):
         x = F.interpolate(x, size=(2 * x.shape[-2], 2 * x.shape[-1]), mode='bilinear', align_corners=True)
         return self.head(self.conv3(x)).softmax(1)
 
-# %% ../nbs/17_cabins.ipynb #a2dcbccc
-class DensePredictor:
-    "Mixin: `preprocess`, `predict` and `predict_iter` for a model whose forward returns `dict(depth=(B, 1, h, w))`."
-    def preprocess(self, image) -> torch.Tensor:
-        "The normalised (3, h, w) input tensor for one image (path, PIL image or uint8 HxWx3 array)."
-        x, _ = working_region(load_image(image), self.cfg['crop'], self.cfg['long_side'], stride(self.clip))
-        return (x - self.mean.cpu()) / self.std.cpu()
-
-    def _depth_batch(self, x:torch.Tensor, tta:bool, amp) -> torch.Tensor:
-        "(B, 1, h, w) depth of a normalised batch, averaged with the mirror image's (flipped back) when `tta`."
-        x = x.to(self.device, non_blocking=True)
-        B, xx = len(x), torch.cat([x, x.flip(3)]) if tta else x
-        with _autocast(self.device, amp): d = self(xx)['depth'].float()
-        return 0.5 * (d[:B] + d[B:].flip(3)) if tta else d
-
-# %% ../nbs/17_cabins.ipynb #9ac961f3
-@patch
-def predict_iter(self:DensePredictor, images:list, # paths, PIL images or uint8 arrays
-                 tta:bool=True, # average with the horizontally flipped image
-                 batch_size:int=8, # images per forward pass (each also runs mirrored when `tta`)
-                 amp:bool|str=True, # autocast on CUDA: True/'fp16', 'bf16' or False (ignored on CPU)
-                 num_workers:int=0, # processes decoding images while the model runs
-                 errors:str='raise', # 'raise' at the first bad image, or 'yield' it as `(index, exception)`
-                ):
-    "Yield `(index, depth)` for each image as its batch completes: float32 HxW metres, or the error of a bad image."
-    yield from predict_batches(self, images, tta, batch_size, amp, num_workers, False, errors)
-
-@patch
-def predict(self:DensePredictor, images, # one image (path, PIL image, uint8 array) or a list of them
-            tta:bool=True, batch_size:int=8, amp:bool|str=True, num_workers:int=0, # as `predict_iter`
-           ):
-    "Depth in metres, float32 HxW at each input's full resolution (a list for a list)."
-    return predictions(self.predict_iter, images, tta=tta, batch_size=batch_size, amp=amp, num_workers=num_workers)
-
 # %% ../nbs/17_cabins.ipynb #8f35f9f1
-class CaBinsDepth(Pretrained, DensePredictor, nn.Module):
+class CaBinsDepth(Pretrained, Predictor, nn.Module):
     "CaBins: adaptive bins from CLIP's image embedding, written as text, and a probability map over them."
     def __init__(self, clip='RN101', # open_clip name, reference dict, or a loaded ResNet CLIP
                  dataset:str='nyu', # 'nyu' or 'kitti': depth range and working resolution
@@ -251,11 +192,12 @@ class CaBinsDepth(Pretrained, DensePredictor, nn.Module):
                  text_length:int=30, # tokens the text encoder sees (the official code: 30)
                  context_width:int=256, context_heads:int=4, context_layers:int=6, dropout:float=0.1, # context decoder
                  min_depth:float|None=None, max_depth:float|None=None, long_side:int|None=None, # override the dataset's
+                 device=None, # where to build a CLIP given by reference (None: CUDA when available)
                 ):
         super().__init__()
         if dataset not in CABINS_DATASETS: raise ValueError(f"unknown dataset {dataset!r}: use one of {', '.join(CABINS_DATASETS)}")
         if distance not in DISTANCE_MODES: raise ValueError(f"unknown distance mode {distance!r}: use one of {', '.join(DISTANCE_MODES)}")
-        clip, ref = resolve_clip(clip)
+        clip, ref = resolve_clip(clip, device)
         if not is_resnet(clip): raise ValueError("CaBinsDepth needs a ResNet CLIP (RN50, RN101, …): the paper's ViT variant uses a DPT decoder, not built here")
         kw = dict(dataset=dataset, faithful=faithful, distance=distance, n_bins=n_bins, groups=groups, n_ctx=n_ctx, text_length=text_length,
                   context_width=context_width, context_heads=context_heads, context_layers=context_layers, dropout=dropout,
@@ -263,7 +205,7 @@ class CaBinsDepth(Pretrained, DensePredictor, nn.Module):
         self.config = dict(clip=ref, kwargs=kw)
         d = CABINS_DATASETS[dataset]
         self.min_depth, self.max_depth = min_depth or d['min_depth'], max_depth or d['max_depth']
-        self.cfg = dict(crop=None, long_side=long_side or d['long_side'])   # what DensePredictor reads
+        self.cfg = dict(crop=None, long_side=long_side or d['long_side'])   # the region Predictor reads
         self.faithful, self.distance, self.n_ctx, self.text_length = faithful, distance, n_ctx, text_length
         self.K = len(SEMANTIC_BINS) if distance == 'semantic' else groups
         if distance != 'semantic' and n_bins % groups: raise ValueError(f"n_bins ({n_bins}) must be a multiple of groups ({groups})")
@@ -289,7 +231,7 @@ def _build(self:CaBinsDepth, clip, n_bins, context_width, context_heads, context
     if self.distance == 'semantic':
         self.register_buffer('semantic_tokens', self.tokenizer(SEMANTIC_BINS, context_length=self.text_length - self.n_ctx), persistent=False)
     channels = [layer[-1].conv3.out_channels for layer in (clip.visual.layer1, clip.visual.layer2, clip.visual.layer3, clip.visual.layer4)]
-    self.bins = BinCentres(E, n_bins, self.min_depth, self.max_depth)
+    self.adaptive_bins = BinCentres(E, n_bins, self.min_depth, self.max_depth)
     self.context_decoder = ContextDecoder(E, context_width, context_heads, context_layers, dropout)
     self.decoder = BinsDecoder(channels, self.K, n_bins, pad_quirk=self.faithful)
 
@@ -308,7 +250,7 @@ def text_tokens(self:CaBinsDepth, centres:torch.Tensor) -> torch.Tensor:
     return self.tokenizer(strings, context_length=L).view(len(centres), self.K, L).to(centres.device)
 
 @patch
-def text_features(self:CaBinsDepth, centres:torch.Tensor) -> torch.Tensor:
+def class_embeddings(self:CaBinsDepth, centres:torch.Tensor) -> torch.Tensor:
     "(B, K, E) text embeddings of [start, contexts, distance class, end] for each image."
     tokens = self.text_tokens(centres)
     emb, eos = prompt_embeddings(self.clip, tokens.flatten(0, 1), self.contexts)
@@ -321,8 +263,8 @@ def forward(self:CaBinsDepth, x:torch.Tensor, # (B, 3, H, W) normalised with `mo
     "`depth` (B, 1, H/2, W/2) in metres and the bin `centres` (B, N)."
     stages, g, z = encode_image(self.clip, x, bilinear=self.faithful)
     with torch.autocast(x.device.type, enabled=False):   # the bins and the text in fp32: the numbers are written to 4 decimals
-        centres = self.bins(g.float())
-        t = self.text_features(centres)
+        centres = self.adaptive_bins(g.float())
+        t = self.class_embeddings(centres)
     memory = torch.cat([g[:, None], z.flatten(2).transpose(1, 2)], 1)
     t = t + self.gamma * self.context_decoder(t, memory)
     scores = torch.einsum('bchw,bkc->bkhw', F.normalize(z, dim=1), F.normalize(t, dim=2))
@@ -334,28 +276,15 @@ CABINS_RECIPE = dict(optimizer='adamw', lr=3.57e-5, weight_decay=0.1, epochs=25,
                      step_size=None, grad_clip=0.1)
 
 @patch(cls_method=True)
-def paper_training(cls:DensePredictor) -> dict:
-    "The class's training recipe (`cls.recipe`) as `train` takes it: optimiser, learning rate, epochs, batch size, schedule, clipping."
-    return dict(cls.recipe)
-
-@patch(cls_method=True)
-def paper_loss(cls:DensePredictor, kind:str|None=None, # the pixel loss (default: 'silog')
-               dataset:str='nyu') -> DepthLoss:
-    "SILog (λ 0.85, α 10) + `cls.chamfer` · chamfer(bin centres, ground truth), on ground truth inside the dataset's range."
-    d = cls.ranges[dataset]
-    return DepthLoss(kind or 'silog', chamfer=cls.chamfer, min_depth=d['min_depth'], max_depth=d['max_depth'])
-
-@patch(cls_method=True)
-def size_kwargs(cls:DensePredictor, h:int, w:int) -> dict:
-    "Constructor arguments that depend on the training size: none (the dense models train on crops and predict whole frames)."
+def size_kwargs(cls:CaBinsDepth, h:int, w:int) -> dict:
+    "Constructor arguments that depend on the training size: none (CaBins trains on crops and predicts whole frames)."
     return {}
 
-DensePredictor.eval_protocol = 'eigen'   # the papers' NYU protocol (whole frame predicted, Eigen crop scored)
-CaBinsDepth.recipe, CaBinsDepth.ranges, CaBinsDepth.chamfer = CABINS_RECIPE, CABINS_DATASETS, 0.1
-MODELS = {'cabins': CaBinsDepth}      # for `clipdepth train --method`
+CaBinsDepth.recipe, CaBinsDepth.ranges, CaBinsDepth.eval_protocol, CaBinsDepth.default_clip = CABINS_RECIPE, CABINS_DATASETS, 'eigen', 'RN101'
+CaBinsDepth.loss_spec = dict(kind='silog', chamfer=0.1)   # SILog (λ 0.85, α 10) + 0.1 · chamfer(bin centres, ground truth)
 
 # %% ../nbs/17_cabins.ipynb #36448dbf
-OFFICIAL_PREFIXES = (('clip_model.', 'clip.'), ('computeAdaptiveBin.regressor.', 'bins.mlp.'), ('predict_D.conv_out.0.', 'decoder.head.'),
+OFFICIAL_PREFIXES = (('clip_model.', 'clip.'), ('computeAdaptiveBin.regressor.', 'adaptive_bins.mlp.'), ('predict_D.conv_out.0.', 'decoder.head.'),
                      ('decoder.conv2.', 'decoder.inp.'))
 
 def _clipdepth_name(k:str) -> str:
@@ -399,14 +328,15 @@ def from_official(cls:CaBinsDepth, path:str|Path, # a checkpoint written by the 
 @patch
 def bin_centres(self:CaBinsDepth, image) -> torch.Tensor:
     "(N,) the bin centres the model predicts for one image (path, PIL image or uint8 array)."
-    with _eval_mode(self), torch.inference_mode():
+    with eval_mode(self), torch.inference_mode():
         return self(self.preprocess(image)[None].to(self.device))['centres'][0].float().cpu()
 
 def plot_bins(model:CaBinsDepth, images, # images (paths, PIL images or uint8 arrays)
               gts=None, # their ground-truth depth maps (0 = no value), or None
               hist_bins:int=50, # histogram bins over the depth range
-              panel_width:float=3.2) -> Figure:
+              panel_width:float=3.2):
     "Per image: the input, and the predicted bin-centre distribution with the CaBins against the ground-truth histogram."
+    from matplotlib.figure import Figure
     images = [load_image(im) for im in images]
     if gts is not None and len(gts) != len(images): raise ValueError(f"gts: {len(gts)} maps for {len(images)} images")
     fig = Figure(figsize=(panel_width * 3, panel_width * 0.75 * len(images) + 0.4), dpi=DPI, layout='constrained')
@@ -427,20 +357,6 @@ def plot_bins(model:CaBinsDepth, images, # images (paths, PIL images or uint8 ar
         if i == len(images) - 1: ax.set_xlabel('depth (m)')
     axs[0, 1].legend(fontsize=8, loc='upper right')
     return fig
-
-# %% ../nbs/17_cabins.ipynb #bc4906e2
-def parameter_counts(model:nn.Module) -> dict[str, int]:
-    "Numbers of trainable and frozen parameters of `model`, and their total."
-    t = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    f = sum(p.numel() for p in model.parameters() if not p.requires_grad)
-    return dict(trainable=t, frozen=f, total=t + f)
-
-def meta_clip(name:str='RN101'):
-    "An open_clip model of architecture `name` on the meta device (shapes only, no memory): for counting parameters."
-    logging.disable(logging.WARNING)   # open_clip's notice that the weights are random: there are none
-    try:
-        with torch.device('meta'): return open_clip.create_model(name, pretrained=None, device='meta')
-    finally: logging.disable(logging.NOTSET)
 
 # %% ../nbs/17_cabins.ipynb #b3226e8b
 CABINS_PAPER = {   # Tables 1, 2 and 4

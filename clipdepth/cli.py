@@ -4,29 +4,22 @@
 
 # %% ../nbs/21_cli.ipynb #df86a8ac
 from __future__ import annotations
-import argparse, glob, inspect, sys, tempfile, time
+import argparse, glob, shlex, sys, tempfile, time
 from collections import Counter
 from pathlib import Path
-import numpy as np
-from PIL import Image
-from tqdm.auto import tqdm
-from .core import atomic_write
-from .clip import load_clip
-from .depthclip import DepthCLIP, PRESETS
-from .data import NYUDepthV2, KITTIEigen
-from .evaluation import evaluate, PROTOCOLS
-from .training import DepthTrainSet, BTSList, SYNTHETIC_PAIR, PhotometricLoss, OPTIMIZERS, SCHEDULES, train
-from .adapters import MODELS as ADAPTER_MODELS
-from .cabins import MODELS as CABINS_MODELS
-from .mirror import MODELS as MIRROR_MODELS
 
 # %% auto #0
-__all__ = ['COMMANDS', 'IMAGE_SUFFIXES', 'OUTPUTS', 'METHODS', 'model_options', 'eval_parser', 'run_eval', 'main', 'find_images',
+__all__ = ['COMMANDS', 'PRESET_NAMES', 'PROTOCOL_NAMES', 'METHOD_NAMES', 'OPTIMIZER_NAMES', 'SCHEDULE_NAMES', 'IMAGE_SUFFIXES',
+           'OUTPUTS', 'ADAPTERS', 'model_options', 'build_model', 'eval_parser', 'run_eval', 'find_images',
            'output_names', 'predict_parser', 'run_predict', 'train_parser', 'train_data', 'eval_data', 'build_method',
-           'run_train', 'bench_parser', 'run_bench']
+           'use_commands', 'run_train', 'bench_parser', 'run_bench']
 
 # %% ../nbs/21_cli.ipynb #7cf7b7a8
 COMMANDS = {}   # name -> (function adding its parser to the subparsers, function running it on the parsed arguments)
+PRESET_NAMES = ('official', 'dense')                                   # depthclip.PRESETS
+PROTOCOL_NAMES = ('depthclip-official', 'eigen', 'kitti-garg')         # evaluation.PROTOCOLS
+METHOD_NAMES = ('depthclip', 'clip-adapter', 'coarse-refined', 'msa', 'cabins', 'mirror')   # models.METHODS
+OPTIMIZER_NAMES, SCHEDULE_NAMES = ('adamw', 'sgd'), ('onecycle', 'step', 'constant')       # training.OPTIMIZERS, SCHEDULES
 
 def _positive(s:str) -> int:
     "An argparse type: an integer >= 1."
@@ -41,24 +34,42 @@ def _count(s:str) -> int:
 def _pretrained(s:str) -> str|None: return None if s.lower() == 'none' else s
 
 def model_options(p:argparse.ArgumentParser, pretrained:str='openai', workers_help:str='DataLoader processes decoding images'):
-    "Add the options that choose and run the model: --model --pretrained --preset --device --batch-size --workers."
-    p.add_argument('--model', default='RN50', help='open_clip architecture (default: RN50)')
+    "Add the options that choose and run the model: --checkpoint --method --model --pretrained --preset --device --batch-size --workers."
+    p.add_argument('--checkpoint', help='a model folder written by `clipdepth train` or save_pretrained (OUT/model); '
+                                        'or, with --method, a checkpoint file written by that method\'s official code')
+    p.add_argument('--method', choices=METHOD_NAMES, help='with --checkpoint FILE: the method whose official code wrote it')
+    p.add_argument('--model', help='open_clip architecture of the CLIP (default: RN50; with --checkpoint, the one it names)')
     p.add_argument('--pretrained', default=pretrained, help=f"open_clip tag, a local weights file, or 'none' for random weights (default: {pretrained})")
-    p.add_argument('--preset', default='official', choices=list(PRESETS))
+    p.add_argument('--preset', default='official', choices=PRESET_NAMES, help="DepthCLIP's settings: 'official' (the paper's code) or 'dense'")
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:N (default: cuda when available)')
     p.add_argument('--batch-size', type=_positive, default=8)
     p.add_argument('--workers', type=_count, default=2, help=workers_help)
 
+def build_model(a, **depthclip_overrides):
+    "The model the options name: a saved or official checkpoint, or DepthCLIP on a CLIP (with `depthclip_overrides`)."
+    from clipdepth.models import from_pretrained, from_official
+    if a.checkpoint:
+        p = Path(a.checkpoint)
+        if p.is_dir(): return from_pretrained(p, device=a.device)
+        if not p.exists(): raise FileNotFoundError(f"{p}: no such checkpoint file or folder")
+        if not a.method: raise ValueError(f"{p}: a checkpoint file needs --method (which official code wrote it); a folder written by clipdepth train needs none")
+        clip = dict(name=a.model, pretrained=_pretrained(a.pretrained)) if a.model else None
+        return from_official(p, a.method, clip=clip, device=a.device)
+    if a.method not in (None, 'depthclip'): raise ValueError(f"--method {a.method} needs --checkpoint (only DepthCLIP runs without training)")
+    from clipdepth.clip import load_clip
+    from clipdepth.depthclip import DepthCLIP
+    return DepthCLIP(load_clip(a.model or 'RN50', _pretrained(a.pretrained), device=a.device), preset=a.preset, **depthclip_overrides)
+
 # %% ../nbs/21_cli.ipynb #adb1ab9b
 def eval_parser(sub) -> argparse.ArgumentParser:
     "Add the `eval` command's options to the subparsers `sub`."
-    p = sub.add_parser('eval', help='evaluate DepthCLIP on NYU Depth v2 or KITTI with a paper protocol')
+    p = sub.add_parser('eval', help='evaluate a model (DepthCLIP, or any trained one) on NYU Depth v2 or KITTI with a paper protocol')
     p.add_argument('--data', required=True, help='nyu_depth_v2_labeled.mat, a BTS folder or a folder with index.csv (NYU); the KITTI root')
     p.add_argument('--dataset', choices=['nyu', 'kitti'], default='nyu')
     p.add_argument('--list', help='KITTI: the Eigen test list (BTS format)')
     p.add_argument('--split', default='test', choices=['test', 'train', 'all'], help='NYU split (default: test, 654 frames)')
     p.add_argument('--gt', default='raw', choices=['raw', 'dense'], help='NYU .mat ground truth (default: raw, the official one)')
-    p.add_argument('--protocol', choices=list(PROTOCOLS), help='default: depthclip-official (NYU), kitti-garg (KITTI)')
+    p.add_argument('--protocol', choices=PROTOCOL_NAMES, help="default: the model's own (DepthCLIP and the adapters: depthclip-official, CaBins and the mirror: eigen) on NYU, kitti-garg on KITTI")
     model_options(p, workers_help='DataLoader processes decoding frames')
     p.add_argument('--out', help='write the result here as JSON, with the per-image CSV beside it')
     return p
@@ -66,6 +77,7 @@ def eval_parser(sub) -> argparse.ArgumentParser:
 # %% ../nbs/21_cli.ipynb #49f4f477
 def _dataset(a):
     "The dataset the `eval` arguments name."
+    from clipdepth.data import NYUDepthV2, KITTIEigen
     if a.dataset == 'kitti':
         if not a.list: raise ValueError("--dataset kitti needs --list, the Eigen test list")
         return KITTIEigen(a.data, a.list)
@@ -73,12 +85,15 @@ def _dataset(a):
 
 def run_eval(a) -> int:
     "Run `clipdepth eval` with parsed arguments `a`; print the table, save if asked."
-    protocol = a.protocol or ('kitti-garg' if a.dataset == 'kitti' else 'depthclip-official')
+    from clipdepth.evaluation import evaluate
     if a.out and not Path(a.out).resolve().parent.is_dir(): raise FileNotFoundError(f"{Path(a.out).parent}: output folder does not exist")
     data = _dataset(a)
-    clip = load_clip(a.model, _pretrained(a.pretrained), device=a.device)
-    full_image = protocol != 'depthclip-official'   # the other protocols score the whole image: no 416x544 box
-    model = DepthCLIP(clip, preset=a.preset, **({'crop': None} if full_image else {}))
+    default = 'kitti-garg' if a.dataset == 'kitti' else None
+    if a.checkpoint: model = build_model(a)
+    else:   # DepthCLIP: the other protocols score the whole image, so no 416x544 box
+        protocol = a.protocol or default or 'depthclip-official'
+        model = build_model(a, **({'crop': None} if protocol != 'depthclip-official' else {}))
+    protocol = a.protocol or default or model.eval_protocol
     res = evaluate(model, data, protocol, batch_size=a.batch_size, num_workers=a.workers)
     print(res.table())
     i = res.info
@@ -93,6 +108,7 @@ def main(argv:list[str]|None=None, # the arguments (default: sys.argv[1:])
         ) -> int:
     "The `clipdepth` command: parse, dispatch, and turn failures into one-line errors."
     ap = argparse.ArgumentParser(prog='clipdepth', description='CLIP-based monocular depth: the clipdepth companion.')
+    ap.add_argument('--version', action='version', version=f'clipdepth {_version()}')
     sub = ap.add_subparsers(dest='command', required=True)
     for add, _ in COMMANDS.values(): add(sub)
     a = ap.parse_args(argv)
@@ -104,8 +120,15 @@ def main(argv:list[str]|None=None, # the arguments (default: sys.argv[1:])
 
 def _error(command:str, e):
     "Print one error line for `command` on stderr (above any progress bar)."
+    from tqdm.auto import tqdm
     msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     tqdm.write(f'clipdepth {command}: error: {msg}', file=sys.stderr)
+
+def _version() -> str:
+    "The installed version of clipdepth."
+    from importlib.metadata import version, PackageNotFoundError
+    try: return version('clipdepth')
+    except PackageNotFoundError: return 'unknown
 
 # %% ../nbs/21_cli.ipynb #36b3da30
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.ppm', '.pgm', '.pnm')
@@ -138,17 +161,25 @@ def output_names(files:list[Path]) -> list[str]:
     return names
 
 # %% ../nbs/21_cli.ipynb #be575cbb
-def _write_png16(path:Path, depth:np.ndarray):
+def _write_png16(path:Path, depth):
     "Depth as a 16-bit PNG in millimetres."
+    import numpy as np
+    from PIL import Image
+    from clipdepth.core import atomic_write
     mm = np.clip(np.round(depth.astype(np.float64) * 1000), 0, 65535).astype(np.uint16)
     with atomic_write(path) as f: Image.fromarray(mm).save(f, format='PNG')
 
-def _write_npy(path:Path, depth:np.ndarray):
+def _write_npy(path:Path, depth):
     "Depth as a float32 .npy in metres."
+    import numpy as np
+    from clipdepth.core import atomic_write
     with atomic_write(path) as f: np.save(f, depth.astype(np.float32, copy=False))
 
-def _write_color(path:Path, depth:np.ndarray, strip_pixels:int=1 << 22):
+def _write_color(path:Path, depth, strip_pixels:int=1 << 22):
     "Depth as a colour PNG (`clipdepth.figures.colorize`, one robust range for the map)."
+    import numpy as np
+    from PIL import Image
+    from clipdepth.core import atomic_write
     from clipdepth.figures import colorize, depth_range   # matplotlib loads only when colour is asked for
     lo, hi = depth_range(depth)
     rows = max(1, strip_pixels // depth.shape[1])
@@ -167,7 +198,7 @@ def _formats(s:str) -> list[str]:
 # %% ../nbs/21_cli.ipynb #c5ceaa29
 def predict_parser(sub) -> argparse.ArgumentParser:
     "Add the `predict` command's options to the subparsers `sub`."
-    p = sub.add_parser('predict', help='depth maps for images, folders of images and glob patterns')
+    p = sub.add_parser('predict', help='depth maps for images, folders of images and glob patterns, with DepthCLIP or any trained model')
     p.add_argument('inputs', nargs='+', metavar='INPUT', help="image files, folders, glob patterns (quoted, '**' recurses)")
     p.add_argument('--out', required=True, help='the folder to write the depth maps to (created if needed)')
     model_options(p)
@@ -178,7 +209,7 @@ def predict_parser(sub) -> argparse.ArgumentParser:
     p.add_argument('--skip-existing', action='store_true', help='skip images whose outputs all exist already')
     return p
 
-def _save(depth:np.ndarray, paths:dict[str, Path]) -> bool:
+def _save(depth, paths:dict[str, Path]) -> bool:
     "Write `depth` in every requested format; False (after one error line) if a write fails."
     for fmt, path in paths.items():
         try: OUTPUTS[fmt][1](path, depth)
@@ -206,8 +237,9 @@ def run_predict(a) -> int:
     ok = failed = 0
     t0 = time.perf_counter()
     if todo:
-        clip = load_clip(a.model, _pretrained(a.pretrained), device=a.device)
-        model = DepthCLIP(clip, preset=a.preset, **({'long_side': a.long_side} if a.long_side else {}))
+        from tqdm.auto import tqdm
+        if a.checkpoint and a.long_side: raise ValueError("--long-side sets DepthCLIP's working resolution; a checkpoint keeps the one it was saved with")
+        model = build_model(a, **({'long_side': a.long_side} if a.long_side else {}))
         t0 = time.perf_counter()
         results = model.predict_iter(todo, tta=not a.no_tta, batch_size=a.batch_size, amp=False if a.amp == 'off' else a.amp,
                                      num_workers=a.workers, errors='yield')
@@ -227,12 +259,10 @@ def run_predict(a) -> int:
 COMMANDS['predict'] = (predict_parser, run_predict)
 
 # %% ../nbs/21_cli.ipynb #98afdcb6
-METHODS = {**ADAPTER_MODELS, **CABINS_MODELS, **MIRROR_MODELS}   # `--method` name -> model class
-
 def train_parser(sub) -> argparse.ArgumentParser:
     "Add the `train` command's options to the subparsers `sub`."
     p = sub.add_parser('train', help='train a learned model (CLIP adapters, CaBins, mirror) on NYU Depth v2 or KITTI')
-    p.add_argument('--method', required=True, choices=list(METHODS))
+    p.add_argument('--method', required=True, choices=METHOD_NAMES[1:])
     p.add_argument('--data', required=True, help='nyu_depth_v2_labeled.mat, an NYU folder, or the root of --list')
     p.add_argument('--dataset', choices=['nyu', 'kitti'], default='nyu')
     p.add_argument('--list', help='a BTS list file (<rgb> <depth> <focal>), relative to --data (KITTI: required)')
@@ -242,9 +272,9 @@ def train_parser(sub) -> argparse.ArgumentParser:
     p.add_argument('--pretrained', default='openai', help="open_clip tag, a weights file, or 'none' for random weights (default: openai)")
     p.add_argument('--self-supervised', action='store_true', help='photometric loss on synthetic camera motions (adapters)')
     p.add_argument('--loss', choices=['l1', 'l2', 'silog'], help="the supervised pixel loss (default: the method's paper loss)")
-    p.add_argument('--optimizer', choices=OPTIMIZERS); p.add_argument('--lr', type=float); p.add_argument('--weight-decay', type=float)
+    p.add_argument('--optimizer', choices=OPTIMIZER_NAMES); p.add_argument('--lr', type=float); p.add_argument('--weight-decay', type=float)
     p.add_argument('--epochs', type=_positive); p.add_argument('--batch-size', type=_positive, help='per process')
-    p.add_argument('--schedule', choices=SCHEDULES); p.add_argument('--step-size', type=_positive, help="'step' schedule: epochs between decays")
+    p.add_argument('--schedule', choices=SCHEDULE_NAMES); p.add_argument('--step-size', type=_positive, help="'step' schedule: epochs between decays")
     p.add_argument('--grad-clip', type=float, help="clip the gradient norm to this (default: the recipe's)")
     p.add_argument('--scale', type=float, default=1.0, help='resize frames by this after the fixed crop')
     p.add_argument('--size', type=_positive, nargs=2, metavar=('H', 'W'), help='training crop (default: 416 544 NYU, 352 704 KITTI)')
@@ -260,13 +290,12 @@ def train_parser(sub) -> argparse.ArgumentParser:
     return p
 
 # %% ../nbs/21_cli.ipynb #8ab27155
-def _accepted(fn, **kwargs) -> dict:
-    "The `kwargs` that `fn` takes by name."
-    params = inspect.signature(fn).parameters
-    return {k: v for k, v in kwargs.items() if k in params}
+ADAPTERS = ('clip-adapter', 'coarse-refined', 'msa')   # the methods with a self-supervised variant
 
-def train_data(a) -> DepthTrainSet:
+def train_data(a):
     "The training set the `train` arguments name."
+    from clipdepth.data import NYUDepthV2, BTSList
+    from clipdepth.trainset import DepthTrainSet, SYNTHETIC_PAIR
     if a.list: src = BTSList(a.data, a.list, a.dataset)
     elif a.dataset == 'kitti': raise ValueError("--dataset kitti needs --list, the Eigen training list")
     else: src = NYUDepthV2(a.data, split=a.split, gt=a.gt)
@@ -275,36 +304,48 @@ def train_data(a) -> DepthTrainSet:
 
 def eval_data(a):
     "The evaluation set the `train` arguments name, or None."
+    from clipdepth.data import NYUDepthV2, KITTIEigen
     if not a.eval_data: return None
     if a.dataset == 'kitti':
         if not a.eval_list: raise ValueError("--dataset kitti with --eval-data needs --eval-list, the Eigen test list")
         return KITTIEigen(a.eval_data, a.eval_list)
     return NYUDepthV2(a.eval_data)
 
-def build_method(a, size:tuple) -> torch.nn.Module:
+def build_method(a, size:tuple):
     "The `--method` model on the named CLIP, for training crops of `size`."
-    cls = METHODS[a.method]
-    default = inspect.signature(cls).parameters['clip'].default
-    clip = dict(name=a.model or (default if isinstance(default, str) else 'RN50'), pretrained=_pretrained(a.pretrained))
-    return cls(clip, **cls.size_kwargs(*size), **_accepted(cls, dataset=a.dataset))
+    from clipdepth.models import method_class
+    cls = method_class(a.method)
+    clip = dict(name=a.model or cls.default_clip, pretrained=_pretrained(a.pretrained))
+    return cls(clip, device=a.device, **cls.size_kwargs(*size), **({'dataset': a.dataset} if getattr(cls, 'ranges', None) else {}))
+
+def use_commands(a, out:Path) -> list[str]:
+    "The `clipdepth predict` and `clipdepth eval` commands that use the model a `train` run wrote to `out`."
+    q = lambda p: shlex.quote(str(p))
+    data = f"--data {q(a.eval_data or a.data)} --dataset {a.dataset}" + (f" --list {q(a.eval_list or a.list)}" if a.dataset == 'kitti' else '')
+    return [f"clipdepth predict IMAGES --checkpoint {q(out/'model')} --out OUT_FOLDER",
+            f"clipdepth eval {data} --checkpoint {q(out/'model')}"]
 
 # %% ../nbs/21_cli.ipynb #2e6aed2c
 def run_train(a) -> int:
-    "Run `clipdepth train` with parsed arguments `a`; print the last epoch's log line."
-    if a.self_supervised and a.method not in ADAPTER_MODELS: raise ValueError(f"--self-supervised is for the adapters ({', '.join(ADAPTER_MODELS)}), not {a.method}")
-    cls, data, test = METHODS[a.method], train_data(a), eval_data(a)
+    "Run `clipdepth train` with parsed arguments `a`; print the last epoch's log line and how to use the model."
+    from clipdepth.models import method_class, paper_loss, paper_recipe
+    from clipdepth.losses import PhotometricLoss
+    from clipdepth.training import train
+    if a.self_supervised and a.method not in ADAPTERS: raise ValueError(f"--self-supervised is for the adapters ({', '.join(ADAPTERS)}), not {a.method}")
+    cls, data, test = method_class(a.method), train_data(a), eval_data(a)
     model = build_method(a, data.cfg['size'] or (416, 544))
-    recipe = cls.paper_training()
+    recipe = paper_recipe(cls)
     pick = lambda name, flag: flag if flag is not None else recipe.get(name)
-    loss = PhotometricLoss() if a.self_supervised else cls.paper_loss(a.loss, **_accepted(cls.paper_loss, dataset=a.dataset))
-    protocol = 'kitti-garg' if a.dataset == 'kitti' else getattr(cls, 'eval_protocol', 'depthclip-official')
+    loss = PhotometricLoss() if a.self_supervised else paper_loss(cls, a.loss, dataset=a.dataset)
+    protocol = 'kitti-garg' if a.dataset == 'kitti' else cls.eval_protocol
     run = train(model, data, loss=loss, optimizer=pick('optimizer', a.optimizer), lr=pick('lr', a.lr),
                 weight_decay=pick('weight_decay', a.weight_decay), epochs=pick('epochs', a.epochs), batch_size=pick('batch_size', a.batch_size),
                 schedule=pick('schedule', a.schedule), step_size=pick('step_size', a.step_size), grad_clip=pick('grad_clip', a.grad_clip),
                 amp=not a.no_amp, device=a.device, out_dir=a.out, eval_data=test, eval_protocol=protocol, resume=True if a.resume else None,
                 checkpoint_every=a.checkpoint_every, seed=a.seed, num_workers=a.workers, progress=not a.no_progress)
     print(' '.join(f'{k}={v:.4g}' if isinstance(v, float) else f'{k}={v}' for k, v in run.epochs[-1].items()))
-    print('wrote', Path(a.out)/'model')
+    print('wrote', Path(a.out)/'model', '— use it with:')
+    for c in use_commands(a, Path(a.out)): print('  ' + c)
     return 0
 
 COMMANDS['train'] = (train_parser, run_train)

@@ -12,7 +12,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 # %% auto #0
 __all__ = ['MIN_IMAGE_SIDE', 'TINY_CONFIGS', 'resolve_device', 'load_image', 'atomic_write', 'save_json', 'data_path',
-           'register_tiny_configs', 'tiny_clip']
+           'register_tiny_configs', 'tiny_clip', 'parameter_counts', 'meta_clip']
 
 # %% ../nbs/00_core.ipynb #cfdec7cb
 def resolve_device(device:str|torch.device|None=None, # 'cpu', 'cuda', 'cuda:1', a device, or None for the best available
@@ -147,3 +147,17 @@ def tiny_clip(kind:str='rn', # 'rn' (ModifiedResNet) or 'vit'
         try: model = open_clip.create_model(f'clipdepth-tiny-{kind}', pretrained=None, force_quick_gelu=quick_gelu)
         finally: logging.disable(logging.NOTSET)
     return model.eval()
+
+# %% ../nbs/00_core.ipynb #47b6fdc6
+def parameter_counts(model:torch.nn.Module) -> dict[str, int]:
+    "Numbers of trainable and frozen parameters of `model`, and their total."
+    t = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    f = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    return dict(trainable=t, frozen=f, total=t + f)
+
+def meta_clip(name:str='RN101'):
+    "An open_clip model of architecture `name` on the meta device (shapes only, no memory): for counting parameters."
+    logging.disable(logging.WARNING)   # open_clip's notice that the weights are random: there are none
+    try:
+        with torch.device('meta'): return open_clip.create_model(name, pretrained=None, device='meta')
+    finally: logging.disable(logging.NOTSET)

@@ -4,19 +4,16 @@
 
 # %% ../nbs/08_depthclip.ipynb #fcae4fbf
 from __future__ import annotations
-import contextlib, logging, math, os, signal, warnings
-from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F, open_clip
-from PIL import Image
 from fastcore.basics import patch
-from .core import load_image
-from .clip import dense_features, IMAGENET_MEAN, IMAGENET_STD, CLIP_MEAN, CLIP_STD, FEATURE_MODES, stride, is_resnet, folded_tower
+from .clip import dense_features, resolve_clip, IMAGENET_MEAN, IMAGENET_STD, CLIP_MEAN, CLIP_STD, FEATURE_MODES
 from .prompts import DEPTH_CLASSES, DEPTH_BINS, TEMPLATES, OBJECTS, depth_prompts, text_features
+from .predict import Predictor
+from .pretrained import Pretrained
 
 # %% auto #0
-__all__ = ['NYU_CROP', 'PRESETS', 'LOGIT_SCALE', 'AMP_DTYPES', 'CPU_FORWARD_PIXELS', 'PASTE_BATCH_PIXELS', 'preset_config',
-           'input_box', 'working_size', 'DepthCLIP', 'working_region', 'ImageInputs', 'predict_batches', 'predictions']
+__all__ = ['NYU_CROP', 'PRESETS', 'LOGIT_SCALE', 'preset_config', 'DepthCLIP']
 
 # %% ../nbs/08_depthclip.ipynb #437f2c41
 NYU_CROP = (56, 472, 60, 604)   # top, bottom, left, right on a 480x640 frame: the official 416x544 box
@@ -40,32 +37,28 @@ def preset_config(preset:str='official', **overrides) -> dict:
     if cfg['features'] not in FEATURE_MODES: raise ValueError(f"unknown feature mode {cfg['features']!r}: use one of {', '.join(FEATURE_MODES)}")
     return cfg
 
-# %% ../nbs/08_depthclip.ipynb #b3204de9
-def input_box(h:int, w:int, crop:tuple|None) -> tuple[int, int, int, int]:
-    "The (top, bottom, left, right) region of an `h` x `w` image that `crop` (given on 480x640) selects."
-    if crop is None: return 0, h, 0, w
-    t, b, l, r = crop
-    return round(t * h / 480), round(b * h / 480), round(l * w / 640), round(r * w / 640)
-
-def working_size(h:int, w:int, long_side:int=544, multiple:int=32) -> tuple[int, int]:
-    "The size an `h` x `w` region is run at: long side about `long_side`, aspect kept, sides multiples of `multiple`."
-    s = long_side / max(h, w)
-    return max(multiple, round(h * s / multiple) * multiple), max(multiple, round(w * s / multiple) * multiple)
-
 # %% ../nbs/08_depthclip.ipynb #294a0a33
-class DepthCLIP(nn.Module):
+class DepthCLIP(Pretrained, Predictor, nn.Module):
     "Zero-shot depth from CLIP: per-location softmax over distance prompts, times fixed depth bins."
-    def __init__(self, clip, # an open_clip CLIP model (from `load_clip`)
-                 tokenizer=None, # defaults to open_clip's CLIP BPE tokenizer
+    fast_tower = True    # predict with the folded, fused ResNet tower (False: the official order of sums)
+    eval_protocol = 'depthclip-official'   # how the paper scored it
+    recipe = loss_spec = None               # zero-shot: nothing to train
+    default_clip = 'RN50'                   # the paper's backbone
+    def __init__(self, clip, # an open_clip CLIP model (from `load_clip`), or a reference: 'RN50', dict(name=, pretrained=, ...)
                  preset:str='official', # 'official' (the paper's code) or 'dense'
+                 device=None, # where to build a CLIP given by reference (None: CUDA when available); a model stays where it is
+                 tokenizer=None, # defaults to open_clip's CLIP BPE tokenizer
                  **overrides): # classes, bins, templates, objects, temperature, features, mean, std, crop, long_side
         super().__init__()
+        clip, ref = resolve_clip(clip, device)
         self.clip, self.tokenizer, self.preset = clip, tokenizer or open_clip.get_tokenizer('RN50'), preset
         self.cfg = preset_config(preset, **overrides)
+        self.config = dict(clip=ref, kwargs=dict(preset=preset, **overrides))
         self.features, self.temperature = self.cfg['features'], float(self.cfg['temperature'])
-        self.register_buffer('bins', torch.tensor(self.cfg['bins'], dtype=torch.float32), persistent=False)
-        self.register_buffer('mean', torch.tensor(self.cfg['mean'], dtype=torch.float32).view(3, 1, 1), persistent=False)
-        self.register_buffer('std', torch.tensor(self.cfg['std'], dtype=torch.float32).view(3, 1, 1), persistent=False)
+        dev = next(clip.parameters()).device
+        self.register_buffer('bins', torch.tensor(self.cfg['bins'], dtype=torch.float32, device=dev), persistent=False)
+        self.register_buffer('mean', torch.tensor(self.cfg['mean'], dtype=torch.float32, device=dev).view(3, 1, 1), persistent=False)
+        self.register_buffer('std', torch.tensor(self.cfg['std'], dtype=torch.float32, device=dev).view(3, 1, 1), persistent=False)
         self.prompts = depth_prompts(self.cfg['classes'], self.cfg['templates'], self.cfg['objects'])
         self.eval()
 
@@ -77,11 +70,15 @@ class DepthCLIP(nn.Module):
         "(E, K) class embeddings, computed once per model and prompt set."
         return text_features(self.clip, self.prompts, self.tokenizer).to(self.device)
 
+    def prepare(self):
+        "Cache the class embeddings in fp32, outside autocast and inference mode, before a prediction loop."
+        with torch.no_grad(): self.text_f
+
     def extra_repr(self): return ', '.join(f'{k}={v}' for k, v in self.cfg.items() if k not in ('mean', 'std'))
 
 # %% ../nbs/08_depthclip.ipynb #69997968
 @patch
-def _bin_logits(self:DepthCLIP, x:torch.Tensor) -> torch.Tensor:
+def bin_logits(self:DepthCLIP, x:torch.Tensor) -> torch.Tensor:
     "(B, K, h, w) logits: 100 · cosine(features, class embeddings) / temperature."
     f = dense_features(self.clip, x, self.features)
     B, E, h, w = f.shape
@@ -92,217 +89,10 @@ def _bin_logits(self:DepthCLIP, x:torch.Tensor) -> torch.Tensor:
 def bin_weights(self:DepthCLIP, x:torch.Tensor, # (B, 3, H, W), normalised for the preset
                ) -> torch.Tensor:
     "(B, K, H/s, W/s) softmax weights of the distance classes at each location."
-    return self._bin_logits(x).softmax(dim=1)
+    return self.bin_logits(x).softmax(dim=1)
 
 @patch
 def forward(self:DepthCLIP, x:torch.Tensor, # (B, 3, H, W), normalised for the preset
            ) -> torch.Tensor:
     "(B, 1, H/s, W/s) depth in metres."
     return (self.bin_weights(x) * self.bins.view(1, -1, 1, 1)).sum(1, keepdim=True)
-
-# %% ../nbs/08_depthclip.ipynb #16a71765
-def working_region(img:np.ndarray, # uint8 HxWx3
-                   crop:tuple|None, # (top, bottom, left, right) on 480x640, or None for the whole image
-                   long_side:int, multiple:int, # the working resolution, as `working_size` takes them
-                  ) -> tuple[torch.Tensor, tuple]:
-    "The `crop` region of `img` as a float [0, 1] (3, h, w) tensor at its working size, and the region's box."
-    H, W = img.shape[:2]
-    t, b, l, r = input_box(H, W, crop)
-    size = working_size(b - t, r - l, long_side, multiple)
-    reg = img[t:b, l:r]
-    k = min((b - t) // (2 * size[0]), (r - l) // (2 * size[1]))
-    if k >= 2: reg = np.array(Image.fromarray(np.ascontiguousarray(reg)).reduce(k))   # a writable copy
-    x = torch.from_numpy(np.ascontiguousarray(reg)).permute(2, 0, 1).float().div(255)
-    if tuple(x.shape[1:]) != size: x = F.interpolate(x[None], size=size, mode='bilinear', align_corners=False, antialias=True)[0].clamp(0, 1)
-    return x, (t, b, l, r)
-
-@patch
-def _region(self:DepthCLIP, img:np.ndarray) -> tuple[torch.Tensor, tuple]:
-    "The preset's region of a uint8 image as a float [0, 1] (3, h, w) tensor at the working size, and the region's box."
-    return working_region(img, self.cfg['crop'], self.cfg['long_side'], stride(self.clip))
-
-@patch
-def preprocess(self:DepthCLIP, image) -> torch.Tensor:
-    "The normalised (3, h, w) input tensor for one image (path, PIL image or uint8 HxWx3 array)."
-    x, _ = self._region(load_image(image))
-    return (x - self.mean.cpu()) / self.std.cpu()
-
-# %% ../nbs/08_depthclip.ipynb #ddac1ae0
-def _input_error(item, e:BaseException) -> Exception:
-    "A one-line, picklable error for a bad input `item`, naming it when it is a file."
-    msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    if not isinstance(item, (str, os.PathLike)): return ValueError(msg)
-    name = str(Path(item))
-    if isinstance(e, MemoryError): return ValueError(f"{name}: not enough memory to decode this image")
-    if not msg.startswith(name): msg = f"{name}: cannot read the image ({type(e).__name__}: {msg})"
-    return (type(e) if type(e) in (FileNotFoundError, IsADirectoryError) else ValueError)(msg)
-
-@contextlib.contextmanager
-def _quiet_decoders():
-    "Silence PIL's warnings and log messages for the block: a corrupt file's error line says what is wrong with it."
-    log = logging.getLogger('PIL')
-    level = log.level
-    log.setLevel(logging.CRITICAL + 1)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            yield
-    finally: log.setLevel(level)
-
-class ImageInputs(torch.utils.data.Dataset):
-    "Images as `(index, region, box, (H, W))` at the working size, or `(index, error)` for one that cannot be read."
-    def __init__(self, items:list, # paths, PIL images or arrays
-                 crop:tuple|None, long_side:int, multiple:int): # as `working_region` takes them
-        self.items, self.crop, self.long_side, self.multiple = items, crop, long_side, multiple
-    def __len__(self): return len(self.items)
-    def __getitem__(self, i:int) -> tuple:
-        try:
-            with _quiet_decoders(): img = load_image(self.items[i])
-            return (i, *working_region(img, self.crop, self.long_side, self.multiple), img.shape[:2])
-        except Exception as e: return i, _input_error(self.items[i], e)
-
-def _collate(samples:list[tuple]) -> tuple[list, list]:
-    "A batch as `(groups, failed)`: groups of `(indices, (B, 3, h, w) regions, boxes, sizes)` of one working size."
-    groups = {}
-    for s in samples:
-        if len(s) == 4: groups.setdefault(tuple(s[1].shape), []).append(s)
-    return ([([s[0] for s in g], torch.stack([s[1] for s in g]), [s[2] for s in g], [s[3] for s in g]) for g in groups.values()],
-            [s for s in samples if len(s) == 2])
-
-def _collate_in_worker(samples:list[tuple]) -> tuple[list, list]:
-    "`_collate` with the regions as numpy arrays, which travel back through the worker's pipe (no file descriptors to pass)."
-    groups, failed = _collate(samples)
-    return [(i, x.numpy(), boxes, sizes) for i, x, boxes, sizes in groups], failed
-
-def _leave_ctrl_c_to_main(worker_id:int):
-    "A DataLoader worker's start: ignore SIGINT, so that Ctrl-C stops the main process, which then stops its workers in order."
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-# %% ../nbs/08_depthclip.ipynb #6491b140
-AMP_DTYPES = {True: torch.float16, 'fp16': torch.float16, 'bf16': torch.bfloat16}
-
-def _autocast(device:torch.device, amp:bool|str):
-    "Autocast on CUDA in fp16 (`amp` True or 'fp16') or bf16 ('bf16'); a no-op context otherwise."
-    if amp not in (False, None, *AMP_DTYPES): raise ValueError(f"amp must be True, False, 'fp16' or 'bf16', not {amp!r}")
-    return torch.autocast('cuda', dtype=AMP_DTYPES[amp]) if amp and device.type == 'cuda' else torch.autocast('cpu', enabled=False)
-
-@contextlib.contextmanager
-def _eval_mode(model:nn.Module):
-    "Run the block with every submodule of `model` in eval mode, restoring each one's mode after."
-    modes = {m: m.training for m in model.modules()}
-    model.eval()
-    try: yield
-    finally:
-        for m, training in modes.items(): m.training = training
-
-@contextlib.contextmanager
-def _fast_tower(clip, channels_last:bool):
-    "Run the block on `clip`'s ResNet tower folded, in `channels_last` and fused where it can be (`folded_tower`); as it is when not `channels_last`."
-    if not (channels_last and is_resnet(clip)): yield; return
-    visual = clip.visual
-    clip.visual = folded_tower(visual, channels_last=True, fuse=True)
-    try: yield
-    finally: clip.visual = visual
-
-CPU_FORWARD_PIXELS = 416 * 544   # on a CPU, forward passes of about one official-size image: larger batches run slower there
-
-@patch
-def _forward_chunks(self:DepthCLIP, x:torch.Tensor) -> int:
-    "How many images of `x` to put through one forward pass: all on a GPU, about `CPU_FORWARD_PIXELS` worth on a CPU."
-    return len(x) if self.device.type == 'cuda' else max(1, CPU_FORWARD_PIXELS // (x.shape[-2] * x.shape[-1]))
-
-@patch
-def _depth_batch(self:DepthCLIP, x:torch.Tensor, tta:bool, amp:bool|str) -> torch.Tensor:
-    "(B, 1, h, w) depth for a normalised batch, averaged with its mirror image when `tta`."
-    x = x.to(self.device, non_blocking=True)
-    B, xx = x.shape[0], torch.cat([x, x.flip(3)]) if tta else x
-    if is_resnet(self.clip) and self.clip.visual.conv1.weight.is_contiguous(memory_format=torch.channels_last):
-        xx = xx.contiguous(memory_format=torch.channels_last)
-    with _autocast(self.device, amp): d = torch.cat([self(c) for c in xx.split(self._forward_chunks(xx))]).float()
-    return 0.5 * (d[:B] + d[B:].flip(3)) if tta else d
-
-# %% ../nbs/08_depthclip.ipynb #596c4747
-PASTE_BATCH_PIXELS = 1 << 26   # upsample a batch in one call while its output stays under this many pixels
-
-def _paste_group(depth:torch.Tensor, # (B, 1, h, w)
-                 boxes:list[tuple], sizes:list[tuple], # each map's box and its image's (H, W)
-                ) -> list[np.ndarray]:
-    "Float32 HxW canvases, zero outside each box, with `depth` upsampled (bilinear, align_corners) into the boxes."
-    shapes = {(b - t, r - l) for t, b, l, r in boxes}
-    if len(shapes) == 1 and len(boxes) * math.prod(next(iter(shapes))) <= PASTE_BATCH_PIXELS:
-        ups = F.interpolate(depth, size=shapes.pop(), mode='bilinear', align_corners=True)[:, 0].float().cpu().numpy()
-    else: ups = [F.interpolate(depth[j:j+1], size=(b - t, r - l), mode='bilinear', align_corners=True)[0, 0].float().cpu().numpy()
-                 for j, (t, b, l, r) in enumerate(boxes)]
-    outs = []
-    for up, (t, b, l, r), (H, W) in zip(ups, boxes, sizes):
-        if (t, b, l, r) == (0, H, 0, W): outs.append(up); continue
-        out = np.zeros((H, W), np.float32); out[t:b, l:r] = up
-        outs.append(out)
-    return outs
-
-def _paste(depth:torch.Tensor, box:tuple, H:int, W:int) -> np.ndarray:
-    "A float32 HxW canvas, zero outside `box`, with `depth` (1, 1, h, w) upsampled (bilinear, align_corners) into it."
-    return _paste_group(depth, [box], [(H, W)])[0]
-
-def _predict_groups(model, groups:list, tta:bool, amp:bool|str, channels_last:bool=False) -> list[tuple[int, np.ndarray]]:
-    "`(index, depth)` for every image of a collated batch, through `model._depth_batch`."
-    out = []
-    with _eval_mode(model), torch.inference_mode(), _fast_tower(model.clip, channels_last):
-        for idx, x, boxes, sizes in groups:
-            x = torch.as_tensor(x)
-            if model.device.type == 'cuda': x = x.pin_memory()
-            x = (x.to(model.device, non_blocking=True) - model.mean) / model.std
-            out += zip(idx, _paste_group(model._depth_batch(x, tta, amp), boxes, sizes))
-    return out
-
-# %% ../nbs/08_depthclip.ipynb #37724820
-def predict_batches(model, # has `clip`, `cfg` (crop, long_side), `device`, `mean`, `std` and `_depth_batch`
-                    images:list, tta:bool, batch_size:int, amp:bool|str, num_workers:int, channels_last:bool, errors:str):
-    "The loop of every model's `predict_iter`: yield `(index, depth)` for each image as its batch completes, or `(index, error)`."
-    if errors not in ('raise', 'yield'): raise ValueError(f"errors must be 'raise' or 'yield', not {errors!r}")
-    if not (isinstance(batch_size, int) and batch_size >= 1): raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
-    if not (isinstance(num_workers, int) and num_workers >= 0): raise ValueError(f"num_workers must be an integer >= 0, not {num_workers!r}")
-    items = list(images)
-    if not items: return
-    inputs = ImageInputs(items, model.cfg['crop'], model.cfg['long_side'], stride(model.clip))
-    workers = min(num_workers, math.ceil(len(items) / batch_size))
-    loader = torch.utils.data.DataLoader(inputs, batch_size=batch_size, num_workers=workers, collate_fn=_collate_in_worker if workers else _collate,
-                                         worker_init_fn=_leave_ctrl_c_to_main if workers else None)
-    for groups, failed in loader:
-        for i, e in failed:
-            if errors == 'raise': raise e
-            yield i, e
-        yield from _predict_groups(model, groups, tta, amp, channels_last)
-
-def predictions(predict_iter, images, **kwargs):
-    "Run `predict_iter` over one image or a list: one map for one image, a list in input order for a list."
-    single = not isinstance(images, (list, tuple))
-    items = [images] if single else list(images)
-    outs = [None] * len(items)
-    for i, depth in predict_iter(items, **kwargs): outs[i] = depth
-    return outs[0] if single else outs
-
-# %% ../nbs/08_depthclip.ipynb #83c4b7c0
-@patch
-def predict_iter(self:DepthCLIP, images:list, # images: paths, PIL images or uint8 arrays
-                 tta:bool=True, # average with the horizontally flipped image (official step 5)
-                 batch_size:int=8, # images decoded together; on a GPU one forward pass, with their mirror images
-                 amp:bool|str=True, # autocast on CUDA: True/'fp16', 'bf16' or False (ignored on CPU)
-                 num_workers:int=0, # processes decoding images while the model runs
-                 channels_last:bool=True, # ResNets: folded BatchNorm, channels_last layout (False: the official order of sums)
-                 errors:str='raise', # 'raise' at the first bad image, or 'yield' it as `(index, exception)`
-                ):
-    "Yield `(index, depth)` for each image as its batch completes: float32 HxW metres, or the error of a bad image."
-    with torch.no_grad(): self.text_f   # cache the class embeddings in fp32, outside autocast and inference mode
-    yield from predict_batches(self, images, tta, batch_size, amp, num_workers, channels_last, errors)
-
-@patch
-def predict(self:DepthCLIP, images, # one image (path, PIL image, uint8 array) or a list of them
-            tta:bool=True, # average with the horizontally flipped image (official step 5)
-            batch_size:int=8, # images decoded together; on a GPU one forward pass, with their mirror images
-            amp:bool|str=True, # autocast on CUDA: True/'fp16', 'bf16' or False (ignored on CPU)
-            num_workers:int=0, # processes decoding images while the model runs
-            channels_last:bool=True, # ResNets: folded BatchNorm, channels_last layout (False: the official order of sums)
-           ):
-    "Depth in metres, float32 HxW at each input's full resolution (a list for a list)."
-    return predictions(self.predict_iter, images, tta=tta, batch_size=batch_size, amp=amp, num_workers=num_workers, channels_last=channels_last)

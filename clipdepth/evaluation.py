@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_evaluation.ipynb #64555c6a
 from __future__ import annotations
-import csv, inspect, io, json, math, os, time
+import csv, io, json, math, os, time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,39 +13,25 @@ import torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .core import resolve_device, atomic_write
-from .metrics import METRICS, PROTOCOLS as METRIC_PROTOCOLS, MetricAccumulator, mean_metrics, crop_mask
+from .metrics import METRICS, SCORING, MetricAccumulator, mean_metrics, crop_mask
+from .predict import Predictor
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'PAPER_TABLE1', 'EvalResult', 'evaluate']
+__all__ = ['PROTOCOLS', 'PAPER_TABLE1', 'predictor_fn', 'EvalResult', 'as_list', 'score_batch', 'evaluate']
 
 # %% ../nbs/09_evaluation.ipynb #f79eabb0
 PROTOCOLS = {
-    'depthclip-official': dict(resize=False, metrics=METRIC_PROTOCOLS['depthclip']),
-    'eigen': dict(resize=True, metrics=METRIC_PROTOCOLS['nyu']),
-    'kitti-garg': dict(resize=True, metrics=METRIC_PROTOCOLS['kitti']),
+    'depthclip-official': dict(resize=False, metrics=SCORING['depthclip']),
+    'eigen': dict(resize=True, metrics=SCORING['nyu']),
+    'kitti-garg': dict(resize=True, metrics=SCORING['kitti']),
 }
 
 # %% ../nbs/09_evaluation.ipynb #48d321fd
-def _predictor(model, batch_size:int):
-    "A function from a list of uint8 images to a list of HxW depth maps."
-    if hasattr(model, 'predict'):
-        kw = {'batch_size': batch_size} if 'batch_size' in inspect.signature(model.predict).parameters else {}
-        return lambda images: list(model.predict(list(images), **kw))
+def predictor_fn(model, batch_size:int):
+    "A function from a list of uint8 images to a list of HxW depth maps: a `Predictor`'s `predict`, or a function per image."
+    if isinstance(model, Predictor): return lambda images: model.predict(list(images), batch_size=batch_size)
     if callable(model): return lambda images: [model(im) for im in images]
-    raise TypeError(f"cannot evaluate a {type(model).__name__}: give a model with a predict method, or a function image -> depth")
-
-def _to_gt(pred:np.ndarray, gt:np.ndarray, resize:bool, frame) -> np.ndarray:
-    "`pred` as float32 at the ground truth's size (bilinear) when the protocol allows it."
-    pred = np.asarray(pred, dtype=np.float32)
-    if pred.shape == gt.shape: return pred
-    if not resize: raise ValueError(f"frame {frame}: prediction is {pred.shape[1]}x{pred.shape[0]} but ground truth is {gt.shape[1]}x{gt.shape[0]}; this protocol scores predictions at the ground truth's size")
-    return F.interpolate(torch.from_numpy(pred)[None, None], size=gt.shape, mode='bilinear', align_corners=False)[0, 0].numpy()
-
-def _check_no_holes(pred:np.ndarray, gt:np.ndarray, crop, frame, protocol:str):
-    "Refuse predictions with 0 ('no prediction') where the protocol scores every valid pixel."
-    holes = (pred <= 0) & (gt > 0) & crop_mask(crop, *gt.shape)
-    if holes.any(): raise ValueError(f"frame {frame}: the model predicted 0 (no prediction) at {holes.sum()} scored pixels; "
-                                     f"protocol {protocol!r} scores the whole crop (for DepthCLIP use crop=None)")
+    raise TypeError(f"cannot evaluate a {type(model).__name__}: give a clipdepth model (a Predictor) or a function image -> depth")
 
 # %% ../nbs/09_evaluation.ipynb #8a262e2f
 class EvalResult:
@@ -83,9 +69,11 @@ def save(self:EvalResult, path:str|Path, # the JSON file; the per-image CSV goes
     return path, path.with_suffix('.csv')
 
 # %% ../nbs/09_evaluation.ipynb #febd77e1
-def _as_list(batch): return batch
+def as_list(batch:list) -> list:
+    "A DataLoader collate function that keeps a batch as the list of its items."
+    return batch
 
-def _score(batch:list[dict], preds:list, acc:MetricAccumulator, p:dict, protocol:str) -> list[dict]:
+def score_batch(batch:list[dict], preds:list, acc:MetricAccumulator, p:dict, protocol:str) -> list[dict]:
     "Per-image metric rows of one batch under protocol settings `p`, accumulated into `acc`."
     rows = []
     for item, pred in zip(batch, preds):
@@ -109,8 +97,8 @@ def evaluate(model, # anything with `predict(list of images)`, or a function ima
     if len(dataset) == 0: raise ValueError("the dataset is empty")
     if device is not None and isinstance(model, torch.nn.Module): model.to(resolve_device(device))
     p = PROTOCOLS[protocol]
-    acc, predict = MetricAccumulator(**p['metrics']), _predictor(model, batch_size)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, collate_fn=_as_list)
+    acc, predict = MetricAccumulator(**p['metrics']), predictor_fn(model, batch_size)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, collate_fn=as_list)
     t0, model_s, pending, rows = time.perf_counter(), 0.0, deque(), []
     with ThreadPoolExecutor(1) as scorer, tqdm(total=len(dataset), desc=f'evaluate ({protocol})', unit='img', disable=not progress) as bar:
         def collect():
@@ -121,7 +109,7 @@ def evaluate(model, # anything with `predict(list of images)`, or a function ima
             t = time.perf_counter()
             preds = predict([it['image'] for it in batch])
             model_s += time.perf_counter() - t
-            pending.append(scorer.submit(_score, batch, preds, acc, p, protocol))
+            pending.append(scorer.submit(score_batch, batch, preds, acc, p, protocol))
             while pending and (pending[0].done() or len(pending) > 2): collect()
         while pending: collect()
     wall = time.perf_counter() - t0

@@ -8,7 +8,7 @@ import math, warnings
 import numpy as np, torch
 
 # %% auto #0
-__all__ = ['METRICS', 'NYU_CROPS', 'GARG_CROP', 'KB_SIZE', 'PROTOCOLS', 'crop_box', 'crop_mask', 'valid_mask', 'depth_stats',
+__all__ = ['METRICS', 'NYU_CROPS', 'GARG_CROP', 'KB_SIZE', 'SCORING', 'crop_box', 'crop_mask', 'valid_mask', 'depth_stats',
            'metrics_from_stats', 'depth_metrics', 'mean_metrics', 'merge_stats', 'MetricAccumulator']
 
 # %% ../nbs/04_metrics.ipynb #58d5a61a
@@ -16,22 +16,23 @@ METRICS = ('abs_rel', 'sq_rel', 'rmse', 'rmse_log', 'log10', 'silog', 'd1', 'd2'
 NYU_CROPS = {'eigen': (45, 471, 41, 601), 'depthclip': (45, 471, 46, 601)}
 GARG_CROP = (0.40810811, 0.99189189, 0.03594771, 0.96405229)
 KB_SIZE = (352, 1216)
-PROTOCOLS = {
+SCORING = {   # how each protocol scores: crop, ground-truth range, prediction floor (`evaluation.PROTOCOLS` adds the resizing)
     'depthclip': dict(crop='depthclip', min_depth=1e-3, max_depth=10.0, min_pred=1e-3),
     'nyu': dict(crop='eigen', min_depth=1e-3, max_depth=10.0),
     'kitti': dict(crop='garg', min_depth=1e-3, max_depth=80.0),
 }
 
 # %% ../nbs/04_metrics.ipynb #f7ec0b04
-def crop_box(crop:str|tuple[int, int, int, int], # 'eigen', 'depthclip', 'garg', 'kb' or (top, bottom, left, right)
-             h:int, w:int, # the size of the depth map
+def crop_box(crop:str|tuple|None, # 'eigen', 'depthclip', 'garg', 'kb', (top, bottom, left, right) on 480x640, or None
+             h:int, w:int, # the size of the map
             ) -> tuple[int, int, int, int]:
-    "The (top, bottom, left, right) pixel box of `crop` on an `h` x `w` depth map."
+    "The (top, bottom, left, right) pixel box of `crop` on an `h` x `w` map."
+    if crop is None: return 0, h, 0, w
     if not isinstance(crop, str):
         if len(crop) != 4: raise ValueError(f"crop box {tuple(crop)} is not (top, bottom, left, right)")
-        top, bottom, left, right = map(int, crop)
-        if not (0 <= top < bottom <= h and 0 <= left < right <= w): raise ValueError(f"crop box {tuple(crop)} does not fit a {w}x{h} map")
-        return top, bottom, left, right
+        t, b, l, r = map(int, crop)
+        if not (0 <= t < b <= 480 and 0 <= l < r <= 640): raise ValueError(f"crop box {tuple(crop)} does not fit a 640x480 frame")
+        return round(t * h / 480), round(b * h / 480), round(l * w / 640), round(r * w / 640)
     if crop in NYU_CROPS:
         if (h, w) != (480, 640): raise ValueError(f"crop {crop!r} is defined on 480x640 NYU maps, not {w}x{h}: resize to 480x640 or use crop=None")
         return NYU_CROPS[crop]
@@ -45,7 +46,6 @@ def crop_mask(crop, # a `crop_box` crop, or None for the whole map
              ) -> np.ndarray:
     "A boolean `h` x `w` mask, True inside `crop`."
     m = np.zeros((h, w), bool)
-    if crop is None: m[:] = True; return m
     top, bottom, left, right = crop_box(crop, h, w)
     m[top:bottom, left:right] = True
     return m
@@ -157,7 +157,7 @@ def merge_stats(a:dict, b:dict) -> dict:
 
 class MetricAccumulator:
     "Per-image metrics and pixel-pooled statistics of a whole evaluation, under one protocol."
-    def __init__(self, **protocol): # `depth_stats` keywords, e.g. **PROTOCOLS['depthclip']
+    def __init__(self, **protocol): # `depth_stats` keywords, e.g. **SCORING['depthclip']
         self.protocol, self.rows, self.total = protocol, [], None
 
     def update(self, pred, gt, # a map or a batch, as `depth_metrics` takes them

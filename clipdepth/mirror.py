@@ -7,19 +7,16 @@ from __future__ import annotations
 import math
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
-from matplotlib.figure import Figure
 from fastcore.basics import patch
 from .core import load_image
-from .clip import dense_features, embed_dim, stride, FEATURE_MODES, CLIP_MEAN, CLIP_STD
-from .prompts import text_features
-from .depthclip import _eval_mode
-from .training import Pretrained, resolve_clip
-from .cabins import text_from_embeddings, DensePredictor, parameter_counts, meta_clip
+from .clip import dense_features, embed_dim, stride, resolve_clip, FEATURE_MODES, CLIP_MEAN, CLIP_STD
+from .prompts import text_features, text_from_embeddings
+from .predict import Predictor, eval_mode
+from .pretrained import Pretrained
 from .figures import DPI
 
 # %% auto #0
-__all__ = ['NORMS', 'MIRROR_DATASETS', 'MIRROR_RECIPE', 'MODELS', 'MIRROR_PAPER', 'MirrorDecoder', 'MirrorDepth',
-           'plot_mirror_similarity']
+__all__ = ['NORMS', 'MIRROR_DATASETS', 'MIRROR_RECIPE', 'MIRROR_PAPER', 'MirrorDecoder', 'MirrorDepth', 'plot_mirror_similarity']
 
 # %% ../nbs/18_mirror.ipynb #9d6c9958
 NORMS = {'batch': nn.BatchNorm2d, 'group': lambda c: nn.GroupNorm(math.gcd(8, c), c)}
@@ -50,7 +47,7 @@ class MirrorDecoder(nn.Module):
 MIRROR_DATASETS = {'nyu': dict(min_depth=1e-3, max_depth=10.0, long_side=640),
                    'kitti': dict(min_depth=1e-3, max_depth=80.0, long_side=1216)}
 
-class MirrorDepth(Pretrained, DensePredictor, nn.Module):
+class MirrorDepth(Pretrained, Predictor, nn.Module):
     "A frozen CLIP, a learnt 'mirror' prompt through its text encoder conditioning its dense features, a compact decoder."
     def __init__(self, clip='RN50', # open_clip name, reference dict, or a loaded CLIP (ResNet or ViT): frozen
                  dataset:str='nyu', # 'nyu' or 'kitti': depth range and working resolution
@@ -62,18 +59,19 @@ class MirrorDepth(Pretrained, DensePredictor, nn.Module):
                  width:int=256, # decoder channels after the projection
                  norm:str='batch', # the decoder's normalisation: 'batch' or 'group'
                  min_depth:float|None=None, max_depth:float|None=None, long_side:int|None=None, # override the dataset's
+                 device=None, # where to build a CLIP given by reference (None: CUDA when available)
                 ):
         super().__init__()
         if dataset not in MIRROR_DATASETS: raise ValueError(f"unknown dataset {dataset!r}: use one of {', '.join(MIRROR_DATASETS)}")
         if features not in FEATURE_MODES: raise ValueError(f"unknown feature mode {features!r}: use one of {', '.join(FEATURE_MODES)}")
-        clip, ref = resolve_clip(clip)
+        clip, ref = resolve_clip(clip, device)
         if not 1 <= tokens <= clip.positional_embedding.shape[0]: raise ValueError(f"tokens must be between 1 and {clip.positional_embedding.shape[0]}, not {tokens}")
         if not (film or similarity): raise ValueError("the mirror must reach the decoder: set film or similarity (or both)")
         self.config = dict(clip=ref, kwargs=dict(dataset=dataset, tokens=tokens, init_std=init_std, features=features, film=film,
                                                  similarity=similarity, width=width, norm=norm, min_depth=min_depth, max_depth=max_depth, long_side=long_side))
         d = MIRROR_DATASETS[dataset]
         self.min_depth, self.max_depth = min_depth or d['min_depth'], max_depth or d['max_depth']
-        self.cfg = dict(crop=None, long_side=long_side or d['long_side'])   # what DensePredictor reads
+        self.cfg = dict(crop=None, long_side=long_side or d['long_side'])   # the region Predictor reads
         self.clip, self.features, self.similarity = clip, features, similarity
         E = embed_dim(clip)
         self.register_buffer('mean', torch.tensor(CLIP_MEAN).view(3, 1, 1), persistent=False)
@@ -107,8 +105,13 @@ def forward(self:MirrorDepth, x:torch.Tensor, # (B, 3, H, W) normalised with CLI
 
 # %% ../nbs/18_mirror.ipynb #f293f3bb
 MIRROR_RECIPE = dict(optimizer='adamw', lr=3e-4, weight_decay=1e-2, epochs=25, batch_size=8, schedule='onecycle', step_size=None, grad_clip=None)
-MirrorDepth.recipe, MirrorDepth.ranges, MirrorDepth.chamfer = MIRROR_RECIPE, MIRROR_DATASETS, 0.0
-MODELS = {'mirror': MirrorDepth}      # for `clipdepth train --method`
+MirrorDepth.recipe, MirrorDepth.ranges, MirrorDepth.eval_protocol, MirrorDepth.default_clip = MIRROR_RECIPE, MIRROR_DATASETS, 'eigen', 'RN50'
+MirrorDepth.loss_spec = dict(kind='silog')   # SILog (λ 0.85, α 10), no chamfer term: the mirror has no bins
+
+@patch(cls_method=True)
+def size_kwargs(cls:MirrorDepth, h:int, w:int) -> dict:
+    "Constructor arguments that depend on the training size: none (the mirror trains on crops and predicts whole frames)."
+    return {}
 
 # %% ../nbs/18_mirror.ipynb #8b392599
 @patch
@@ -117,7 +120,7 @@ def similarity_map(self:MirrorDepth, image, # a path, PIL image or uint8 array
                   ) -> np.ndarray:
     "The cosine between `text` (default: the mirror's embedding) and each location's feature, upsampled to the image."
     img = load_image(image)
-    with _eval_mode(self), torch.inference_mode():
+    with eval_mode(self), torch.inference_mode():
         f = dense_features(self.clip, self.preprocess(img)[None].to(self.device), self.features)
         t = self.embedding()[0] if text is None else text.to(self.device)
         s = torch.einsum('bchw,c->bhw', F.normalize(f.float(), dim=1), F.normalize(t.float(), dim=0))[:, None]
@@ -125,11 +128,12 @@ def similarity_map(self:MirrorDepth, image, # a path, PIL image or uint8 array
 
 def plot_mirror_similarity(model:MirrorDepth, images, # images (paths, PIL images or uint8 arrays)
                            prompts=('How far is this location from the camera?',), # sentences to compare with
-                           cmap:str='viridis', panel_width:float=2.6) -> Figure:
+                           cmap:str='viridis', panel_width:float=2.6):
     "Per image: the input, the mirror's similarity map and each prompt's, each over its own range (bright = similar)."
     images = [load_image(im) for im in images]
     texts = [None] + [text_features(model.clip, [[p]])[:, 0] for p in prompts]
     titles = ['mirror'] + [f'"{p}"' for p in prompts]
+    from matplotlib.figure import Figure
     fig = Figure(figsize=(panel_width * (1 + len(texts)) + 0.6, panel_width * 0.75 * len(images) + 0.5), dpi=DPI, layout='constrained')
     axs = fig.subplots(len(images), 1 + len(texts), squeeze=False)
     for row, im in zip(axs, images):

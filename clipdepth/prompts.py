@@ -5,11 +5,11 @@
 # %% ../nbs/03_prompts.ipynb #170d1e00
 from __future__ import annotations
 import weakref
-import torch, torch.nn.functional as F, open_clip
+import torch, torch.nn as nn, torch.nn.functional as F, open_clip
 
 # %% auto #0
 __all__ = ['DEPTH_CLASSES', 'DEPTH_BINS', 'TEMPLATES', 'OBJECTS', 'PROMPT_SETS', 'BIN_PARTITIONS', 'depth_prompts',
-           'encode_prompts', 'text_features']
+           'encode_prompts', 'text_features', 'text_from_embeddings', 'prompt_embeddings']
 
 # %% ../nbs/03_prompts.ipynb #a1cb528d
 DEPTH_CLASSES = ['giant', 'extremely close', 'close', 'not in distance', 'a little remote', 'far', 'unseen']
@@ -63,3 +63,25 @@ def text_features(clip, prompts:list[list[str]], tokenizer=None) -> torch.Tensor
     cache = _TEXT_CACHE.setdefault(clip, {})
     if key not in cache: cache[key] = encode_prompts(clip, prompts, tokenizer)
     return cache[key]
+
+# %% ../nbs/03_prompts.ipynb #3e7955f9
+def text_from_embeddings(clip, # an open_clip CLIP (its text tower)
+                         emb:torch.Tensor, # (N, L, W) input token embeddings, L <= the context length
+                         eos:torch.Tensor, # (N,) the position whose output is pooled (the end-of-text token)
+                        ) -> torch.Tensor:
+    "(N, E) text embeddings of CLIP's text transformer run on given token embeddings."
+    N, L, _ = emb.shape
+    if L > clip.positional_embedding.shape[0]: raise ValueError(f"{L} tokens: the text encoder takes at most {clip.positional_embedding.shape[0]}")
+    cast = clip.transformer.get_cast_dtype()
+    mask = None if clip.attn_mask is None else clip.attn_mask[:L, :L]
+    x = clip.transformer(emb.to(cast) + clip.positional_embedding[:L].to(cast), attn_mask=mask)
+    x = clip.ln_final(x)[torch.arange(N, device=x.device), eos]
+    return clip.text_projection(x) if isinstance(clip.text_projection, nn.Linear) else x @ clip.text_projection
+
+def prompt_embeddings(clip, tokens:torch.Tensor, # (N, L) token ids: start, words, end, padding
+                      contexts:torch.Tensor, # (n, W) context vectors, inserted after the start token
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    "The token embeddings of `tokens` with `contexts` after the start token, (N, L + n, W), and the end positions (N,)."
+    emb = clip.token_embedding(tokens)
+    ctx = contexts.to(emb.dtype).expand(len(tokens), -1, -1)
+    return torch.cat([emb[:, :1], ctx, emb[:, 1:]], 1), tokens.argmax(-1) + len(contexts)
