@@ -23,14 +23,16 @@ PROTOCOLS = {
 }
 
 # %% ../nbs/04_metrics.ipynb #f7ec0b04
-def crop_box(crop:str|tuple[int, int, int, int], # 'eigen', 'depthclip', 'garg', 'kb' or (top, bottom, left, right)
+def crop_box(crop:str|tuple[int, int, int, int]|None, # None, 'eigen', 'depthclip', 'garg', 'kb' or (top, bottom, left, right) on 480x640
              h:int, w:int, # the size of the depth map
             ) -> tuple[int, int, int, int]:
     "The (top, bottom, left, right) pixel box of `crop` on an `h` x `w` depth map."
+    if crop is None: return 0, h, 0, w
     if not isinstance(crop, str):
         if len(crop) != 4: raise ValueError(f"crop box {tuple(crop)} is not (top, bottom, left, right)")
-        top, bottom, left, right = map(int, crop)
-        if not (0 <= top < bottom <= h and 0 <= left < right <= w): raise ValueError(f"crop box {tuple(crop)} does not fit a {w}x{h} map")
+        t, b, l, r = crop
+        top, bottom, left, right = round(t * h / 480), round(b * h / 480), round(l * w / 640), round(r * w / 640)
+        if not (0 <= top < bottom <= h and 0 <= left < right <= w): raise ValueError(f"crop box {tuple(crop)} (on 480x640) does not fit a {w}x{h} map")
         return top, bottom, left, right
     if crop in NYU_CROPS:
         if (h, w) != (480, 640): raise ValueError(f"crop {crop!r} is defined on 480x640 NYU maps, not {w}x{h}: resize to 480x640 or use crop=None")
