@@ -16,7 +16,10 @@ from .metrics import depth_metrics
 from .evaluation import evaluate, EvalResult
 from .figures import colorize, plot_depth_grid, plot_bin_responses, plot_metrics_table, plot_ablation, plot_confusion
 from .ablations import ablate, Ablation, SceneBins, random_depth
-from .training import train, DepthTrainSet, BTSList, DepthLoss, PhotometricLoss
+from .training import train
+from .trainset import DepthTrainSet
+from .data import BTSList
+from .losses import DepthLoss, PhotometricLoss
 from .adapters import ClipAdapterDepth, CoarseRefinedDepth, MultiScaleAdapterDepth
 from .cabins import CaBinsDepth, plot_bins
 from .mirror import MirrorDepth, plot_mirror_similarity

@@ -8,9 +8,11 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
 from .core import load_image
-from .clip import resnet_stages, dense_features, is_resnet, embed_dim, stride, _keep_channels
+from .clip import resnet_stages, dense_features, is_resnet, embed_dim, stride, keep_channels
 from .depthclip import DepthCLIP, LOGIT_SCALE, _autocast, _eval_mode, _paste
-from .training import Pretrained, resolve_clip, DepthLoss, PhotometricLoss
+from .clip import resolve_clip
+from .pretrained import Pretrained
+from .losses import DepthLoss, PhotometricLoss
 
 # %% auto #0
 __all__ = ['PAPER_RESULTS', 'MIN_DEPTH', 'STAGES', 'PAPER_TRAINING', 'PAPER_LOSS', 'MODELS', 'AdapterDepth', 'Adapter',
@@ -58,7 +60,7 @@ def _depth_batch(self:AdapterDepth, x:torch.Tensor, tta:bool, amp) -> torch.Tens
 @patch
 def _tokens(self:AdapterDepth, f:torch.Tensor) -> torch.Tensor:
     "(B, hw, E) official DepthCLIP tokens from (B, C, h, w) raw layer4 features: normalised, every (C/E)-th channel."
-    return _keep_channels(F.normalize(f.flatten(2).transpose(1, 2).float(), dim=-1), embed_dim(self.clip))
+    return keep_channels(F.normalize(f.flatten(2).transpose(1, 2).float(), dim=-1), embed_dim(self.clip))
 
 @patch
 def _head(self:AdapterDepth, tokens:torch.Tensor, # (B, h·w, E)
@@ -104,7 +106,7 @@ def _image_tokens(self:ClipAdapterDepth, x:torch.Tensor) -> tuple[torch.Tensor, 
     with torch.no_grad():
         f = resnet_stages(self.clip.visual, x)[-1] if self.raw_layer4 else dense_features(self.clip, x, self.features)
     t = residual_adapt(f.flatten(2).transpose(1, 2).float(), self.image_adapter, self.ratio)
-    t = _keep_channels(F.normalize(t, dim=-1), embed_dim(self.clip)) if self.raw_layer4 else F.normalize(t, dim=-1)
+    t = keep_channels(F.normalize(t, dim=-1), embed_dim(self.clip)) if self.raw_layer4 else F.normalize(t, dim=-1)
     return t, f.shape[-2:]
 
 @patch

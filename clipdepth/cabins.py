@@ -15,7 +15,9 @@ from .clip import (attnpool_tokens, resnet_stages, embed_dim, is_resnet, read_ch
                             IMAGENET_MEAN, IMAGENET_STD, CLIP_MEAN, CLIP_STD)
 from .prompts import DEPTH_CLASSES
 from .depthclip import working_region, predict_batches, predictions, _autocast, _eval_mode
-from .training import Pretrained, resolve_clip, DepthLoss, trainable_state_dict, load_trainable
+from .clip import resolve_clip
+from .pretrained import Pretrained, trainable_state_dict, load_trainable
+from .losses import DepthLoss
 from .figures import DPI
 
 # %% auto #0

@@ -15,7 +15,10 @@ from .clip import load_clip
 from .depthclip import DepthCLIP, PRESETS
 from .data import NYUDepthV2, KITTIEigen
 from .evaluation import evaluate, PROTOCOLS
-from .training import DepthTrainSet, BTSList, SYNTHETIC_PAIR, PhotometricLoss, OPTIMIZERS, SCHEDULES, train
+from .data import BTSList
+from .trainset import DepthTrainSet, SYNTHETIC_PAIR
+from .losses import PhotometricLoss
+from .training import OPTIMIZERS, SCHEDULES, train
 from .adapters import MODELS as ADAPTER_MODELS
 from .cabins import MODELS as CABINS_MODELS
 from .mirror import MODELS as MIRROR_MODELS

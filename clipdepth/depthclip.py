@@ -11,7 +11,8 @@ import torch, torch.nn as nn, torch.nn.functional as F, open_clip
 from PIL import Image
 from fastcore.basics import patch
 from .core import load_image
-from .clip import dense_features, IMAGENET_MEAN, IMAGENET_STD, CLIP_MEAN, CLIP_STD, FEATURE_MODES, stride, is_resnet, folded_tower
+from .clip import dense_features, IMAGENET_MEAN, IMAGENET_STD, CLIP_MEAN, CLIP_STD, FEATURE_MODES, stride, is_resnet
+from .tower import folded_tower
 from .prompts import DEPTH_CLASSES, DEPTH_BINS, TEMPLATES, OBJECTS, depth_prompts, text_features
 
 # %% auto #0

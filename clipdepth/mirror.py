@@ -13,7 +13,8 @@ from .core import load_image
 from .clip import dense_features, embed_dim, stride, FEATURE_MODES, CLIP_MEAN, CLIP_STD
 from .prompts import text_features
 from .depthclip import _eval_mode
-from .training import Pretrained, resolve_clip
+from .clip import resolve_clip
+from .pretrained import Pretrained
 from .cabins import text_from_embeddings, DensePredictor, parameter_counts, meta_clip
 from .figures import DPI
 
