@@ -18,7 +18,7 @@ from .evaluation import evaluate
 
 # %% auto #0
 __all__ = ['official_text_features', 'official_setup', 'official_loop', 'predict_exact_order', 'Measure', 'encoder_gflop',
-           'matmul_peak', 'benchmark', 'bench_table', 'run_benchmark']
+           'matmul_peak', 'benchmark', 'bench_table', 'run_benchmark', 'benchmark_training']
 
 # %% ../nbs/20_benchmarks.ipynb #7f764d1b
 def official_text_features(clip, model:DepthCLIP) -> torch.Tensor:
@@ -253,3 +253,57 @@ def run_benchmark(out:str|Path|None=None, # JSON file to write (atomically); Non
     print(bench_table(res))
     if out is not None: save_json(res, out)
     return res
+
+# %% ../nbs/20_benchmarks.ipynb #09a91c5f
+import threading
+from .losses import make_loss
+from .pretrained import train_mode, trainable_params
+from .training import make_optimizer, make_schedule, train_step, to_device
+
+# %% ../nbs/20_benchmarks.ipynb #80ce6df8
+def _rss_bytes() -> int|None:
+    "This process's resident memory (Linux), or None."
+    try: return int(Path('/proc/self/statm').read_text().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+    except (OSError, ValueError, IndexError): return None
+
+class _PeakRSS:
+    "Context manager sampling the resident memory in a thread; `.peak` is the highest value seen."
+    def __enter__(self):
+        self.peak, self._stop = _rss_bytes() or 0, threading.Event()
+        def sample():
+            while not self._stop.wait(0.002): self.peak = max(self.peak, _rss_bytes() or 0)
+        self._t = threading.Thread(target=sample, daemon=True); self._t.start()
+        return self
+    def __exit__(self, *exc): self._stop.set(); self._t.join()
+
+# %% ../nbs/20_benchmarks.ipynb #146f61c5
+def benchmark_training(model:torch.nn.Module, # a model with trainable parts
+                       data, # training items (a DepthTrainSet)
+                       *, loss='l1', # a callable (prediction, batch) -> loss, or a name in LOSSES
+                       steps:int=20, warmup:int=3, # timed steps, after untimed warm-up steps
+                       batch_size:int=4, lr:float=1e-4, device=None,
+                       amp:bool=True, # fp16 autocast on CUDA
+                       num_workers:int=0) -> dict: # DataLoader processes
+    "Training steps per second and peak memory of `model` on `data` (AdamW steps, data loading included)."
+    dev = resolve_device(device)
+    model = train_mode(model.to(dev))
+    loss_fn, params = make_loss(loss), trainable_params(model)
+    opt = make_optimizer(params, 'adamw', lr)
+    sched, scaler = make_schedule(opt, 'constant', lr, 1, 1), torch.amp.GradScaler('cuda', enabled=amp and dev.type == 'cuda')
+    sampler = torch.utils.data.RandomSampler(data, replacement=True, num_samples=(steps + warmup) * batch_size,
+                                             generator=torch.Generator().manual_seed(0))
+    batches = iter(torch.utils.data.DataLoader(data, batch_size=batch_size, sampler=sampler, num_workers=num_workers))
+    if dev.type == 'cuda': torch.cuda.synchronize(dev); torch.cuda.reset_peak_memory_stats(dev)
+    base, load0 = _rss_bytes() or 0, os.getloadavg()[0]
+    with _PeakRSS() as rss:
+        for _ in range(warmup): train_step(model, model, to_device(next(batches), dev), loss_fn, opt, sched, scaler, None, amp)
+        t0 = time.perf_counter()
+        for _ in range(steps): train_step(model, model, to_device(next(batches), dev), loss_fn, opt, sched, scaler, None, amp)
+        if dev.type == 'cuda': torch.cuda.synchronize(dev)
+        dt = time.perf_counter() - t0
+    peak = torch.cuda.max_memory_allocated(dev) if dev.type == 'cuda' else rss.peak - base
+    return dict(device=str(dev), batch_size=batch_size, input=tuple(data[0]['image'].shape[1:]), steps_per_s=steps / dt,
+                ms_per_step=1000 * dt / steps, peak_mb=peak / 2**20,
+                peak_kind='CUDA allocator peak' if dev.type == 'cuda' else 'resident memory growth from before the first step',
+                process_peak_mb=(torch.cuda.max_memory_reserved(dev) if dev.type == 'cuda' else rss.peak) / 2**20,
+                threads=torch.get_num_threads(), load_avg=(load0, os.getloadavg()[0]))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['COMMANDS', 'PRESET_NAMES', 'PROTOCOL_NAMES', 'METHOD_NAMES', 'OPTIMIZER_NAMES', 'SCHEDULE_NAMES', 'IMAGE_SUFFIXES',
-           'OUTPUTS', 'ADAPTERS', 'model_options', 'build_model', 'eval_parser', 'run_eval', 'find_images',
+           'OUTPUTS', 'ADAPTERS', 'model_options', 'build_model', 'eval_parser', 'run_eval', 'main', 'find_images',
            'output_names', 'predict_parser', 'run_predict', 'train_parser', 'train_data', 'eval_data', 'build_method',
            'use_commands', 'run_train', 'bench_parser', 'run_bench']
 
@@ -128,7 +128,7 @@ def _version() -> str:
     "The installed version of clipdepth."
     from importlib.metadata import version, PackageNotFoundError
     try: return version('clipdepth')
-    except PackageNotFoundError: return 'unknown
+    except PackageNotFoundError: return 'unknown'
 
 # %% ../nbs/21_cli.ipynb #36b3da30
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.ppm', '.pgm', '.pnm')

@@ -4,19 +4,17 @@
 
 # %% ../nbs/01_clip.ipynb #d7262904
 from __future__ import annotations
-import copy, os, socket, logging, warnings, weakref
+import os, socket, logging, warnings
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F, open_clip
-from torch.nn.utils.fusion import fuse_conv_bn_eval
 from open_clip.modified_resnet import ModifiedResNet
-from open_clip.transformer import VisionTransformer
-from .core import resolve_device, register_tiny_configs, tiny_clip, data_path, load_image
+from .core import resolve_device, register_tiny_configs, tiny_clip, TINY_CONFIGS
 
 # %% auto #0
 __all__ = ['OPENAI_EXTRA_KEYS', 'PRECISIONS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'FEATURE_MODES',
-           'PACKED_SHAPES', 'read_checkpoint', 'resolve_weights', 'load_clip', 'is_resnet', 'embed_dim', 'stride',
-           'resnet_stages', 'interpolate_pos_embed', 'attnpool_tokens', 'dense_features', 'fold_batchnorm',
-           'folded_tower', 'can_pack', 'PackedConv', 'FusedBottleneck', 'fuse_tower', 'similarity_map']
+           'read_checkpoint', 'resolve_weights', 'check_state_dict', 'load_clip', 'is_resnet', 'embed_dim', 'stride',
+           'resnet_stages', 'interpolate_pos_embed', 'keep_channels', 'attnpool_tokens', 'dense_features',
+           'clip_reference', 'build_clip', 'resolve_clip', 'similarity_map']
 
 # %% ../nbs/01_clip.ipynb #a9103e0e
 OPENAI_EXTRA_KEYS = ('input_resolution', 'context_length', 'vocab_size')
@@ -92,19 +90,21 @@ def resolve_weights(name:str, # an open_clip model name, e.g. 'RN50'
         path = open_clip.pretrained.download_pretrained(cfg)
     return path, bool(cfg.get('quick_gelu', False))
 
-# %% ../nbs/01_clip.ipynb #7dc1f866
-def _load_strict(model:torch.nn.Module, sd:dict, path, name:str):
-    "Load `sd` into `model`, refusing with one line if it does not fit."
-    sd = {k: v for k, v in sd.items() if k not in OPENAI_EXTRA_KEYS}
-    own = model.state_dict()
-    missing, unexpected = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
-    wrong = [k for k in own.keys() & sd.keys() if own[k].shape != sd[k].shape]
+# %% ../nbs/01_clip.ipynb #1804345b
+def check_state_dict(own:dict, # the state dict of the model to load into (names -> tensors)
+                     given:dict, # the tensors to load
+                     source, # where they come from (a file), named in the error
+                     what:str, # what does not fit, e.g. 'checkpoint does not fit model RN50'
+                    ) -> None:
+    "Refuse, in one line naming `source`, tensors that are missing from `given`, unexpected, or of the wrong shape."
+    missing, unexpected = sorted(set(own) - set(given)), sorted(set(given) - set(own))
+    wrong = sorted(k for k in own.keys() & given.keys() if own[k].shape != given[k].shape)
     if missing or unexpected or wrong:
-        detail = '; '.join(f'{what}: {", ".join(ks[:3])}{" …" if len(ks) > 3 else ""}'
-                           for what, ks in [('missing', missing), ('unexpected', unexpected), ('wrong shape', wrong)] if ks)
-        raise ValueError(f"{path}: checkpoint does not fit model {name} ({detail})")
-    model.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()})
+        detail = '; '.join(f'{kind}: {", ".join(ks[:3])}{" …" if len(ks) > 3 else ""}'
+                           for kind, ks in [('missing', missing), ('unexpected', unexpected), ('wrong shape', wrong)] if ks)
+        raise ValueError(f"{source}: {what} ({detail})")
 
+# %% ../nbs/01_clip.ipynb #7dc1f866
 def load_clip(name:str='RN50', # open_clip architecture, e.g. 'RN50', 'RN101', 'ViT-B-32', or a tiny test model
               pretrained:str|Path|None='openai', # open_clip tag, path to a local checkpoint, or None for random weights
               device:str|torch.device|None=None, # where the model lives; None picks CUDA when available
@@ -128,7 +128,10 @@ def load_clip(name:str='RN50', # open_clip architecture, e.g. 'RN50', 'RN101', '
     logging.disable(logging.WARNING)   # open_clip's "initialized randomly" notice: weights are loaded below
     try: model = open_clip.create_model(base, pretrained=None, force_quick_gelu=qg)
     finally: logging.disable(logging.NOTSET)
-    if sd is not None: _load_strict(model, sd, path, name)
+    if sd is not None:
+        sd, own = {k: v for k, v in sd.items() if k not in OPENAI_EXTRA_KEYS}, model.state_dict()
+        check_state_dict(own, sd, path, f'checkpoint does not fit model {name}')
+        model.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()})
     return model.to(device=device, dtype=PRECISIONS[precision]).eval()
 
 # %% ../nbs/01_clip.ipynb #cc922413
@@ -165,7 +168,7 @@ def interpolate_pos_embed(pos:torch.Tensor, # (1 + g*g, C): a class position, th
     return torch.cat([pos[:1], grid.permute(0, 2, 3, 1).reshape(h * w, -1)])
 
 # %% ../nbs/01_clip.ipynb #8bf561a3
-def _keep_channels(tokens:torch.Tensor, n:int) -> torch.Tensor:
+def keep_channels(tokens:torch.Tensor, n:int) -> torch.Tensor:
     "The official channel 'interpolation': nearest-neighbour resampling of the last axis to `n` channels."
     if tokens.shape[-1] < n: raise ValueError(f"cannot reduce {tokens.shape[-1]} channels to {n}: layer4 features need at least the text width")
     return F.interpolate(tokens, size=n, mode='nearest')
@@ -175,7 +178,7 @@ def _resnet_layer4(clip, x):
     f = resnet_stages(clip.visual, x)[-1]
     B, C, h, w = f.shape
     t = F.normalize(f.flatten(2).transpose(1, 2).float(), dim=-1)          # (B, hw, C)
-    return _keep_channels(t, embed_dim(clip)).transpose(1, 2).reshape(B, -1, h, w)
+    return keep_channels(t, embed_dim(clip)).transpose(1, 2).reshape(B, -1, h, w)
 
 def attnpool_tokens(pool, # a ModifiedResNet's AttentionPool2d
                     f:torch.Tensor, # (B, C, h, w) layer4 features
@@ -223,7 +226,7 @@ def _vit_tokens(clip, x, value_last:bool=False):
 def _vit_features(clip, x, mode):
     "Dense ViT features for `mode`."
     t, (h, w) = _vit_tokens(clip, x, value_last=mode == 'value-dense')
-    if mode == 'layer4': t = _keep_channels(F.normalize(t.float(), dim=-1), embed_dim(clip))
+    if mode == 'layer4': t = keep_channels(F.normalize(t.float(), dim=-1), embed_dim(clip))
     else: t = clip.visual.ln_post(t) @ clip.visual.proj
     return t.transpose(1, 2).reshape(t.shape[0], -1, h, w)
 
@@ -243,84 +246,30 @@ def dense_features(clip, # an open_clip CLIP model (ResNet or ViT image tower)
     else: f = _resnet_attnpool(clip, x, value_only=mode == 'value-dense')
     return f.float() if mode == 'layer4' else F.normalize(f.float(), dim=1)
 
-# %% ../nbs/01_clip.ipynb #c4c83e0a
-def _fold_children(module:nn.Module):
-    "Fold, in place, each Conv2d that is directly followed by a BatchNorm2d among `module`'s descendants."
-    names = list(module._modules)
-    for a, b in zip(names, names[1:]):
-        conv, bn = module._modules[a], module._modules[b]
-        if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
-            module._modules[a], module._modules[b] = fuse_conv_bn_eval(conv, bn), nn.Identity()
-    for child in module.children(): _fold_children(child)
+# %% ../nbs/01_clip.ipynb #a60b7bcd
+def clip_reference(clip:str|dict) -> dict:
+    "A CLIP reference dict from a name ('RN50': OpenAI weights; a tiny test model: random, seed 0) or a dict."
+    ref = {'name': clip} if isinstance(clip, str) else dict(clip)
+    if 'name' not in ref: raise ValueError(f"a CLIP reference needs a 'name', got {clip!r}")
+    tiny = ref['name'] in TINY_CONFIGS
+    return {'name': ref['name'], 'pretrained': ref.get('pretrained', None if tiny else 'openai'),
+            'quick_gelu': ref.get('quick_gelu'), 'precision': ref.get('precision', 'fp32'), 'seed': ref.get('seed', 0 if tiny else None)}
 
-def fold_batchnorm(visual:ModifiedResNet) -> ModifiedResNet:
-    "An eval-mode, frozen copy of a ResNet tower with every BatchNorm folded into the convolution before it (computed in fp32)."
-    dtype = visual.conv1.weight.dtype
-    v = copy.deepcopy(visual).float().eval()
-    with torch.no_grad(): _fold_children(v)
-    return v.to(dtype).requires_grad_(False)
+def build_clip(ref:str|dict, device=None) -> nn.Module:
+    "The CLIP model a reference describes, frozen, remembering its reference."
+    ref = clip_reference(ref)
+    if ref['name'] in TINY_CONFIGS and ref['pretrained'] is None:
+        clip = tiny_clip(ref['name'].removeprefix('clipdepth-tiny-'), ref['seed'], bool(ref['quick_gelu'])).to(resolve_device(device))
+    else: clip = load_clip(ref['name'], ref['pretrained'], device, ref['precision'], ref['quick_gelu'])
+    clip.requires_grad_(False)
+    clip.clipdepth_ref = ref
+    return clip
 
-_FOLDED = weakref.WeakKeyDictionary()   # tower -> {(channels_last, fuse): (what the copy was built from, the copy)}
-
-def folded_tower(visual:ModifiedResNet, channels_last:bool=False, # the copy in channels_last layout
-                 fuse:bool=False, # on a CPU in fp32, also fuse ReLUs and residual sums into the convolutions (`fuse_tower`)
-                ) -> ModifiedResNet:
-    "`fold_batchnorm(visual)`, in `channels_last` and fused when asked, cached until `visual`'s weights, buffers, device or dtype change."
-    w = visual.conv1.weight
-    fuse = fuse and can_pack(w)
-    key = (tuple(t._version for t in (*visual.parameters(), *visual.buffers())), w.device, w.dtype, channels_last, fuse)
-    cache = _FOLDED.setdefault(visual, {})
-    if key[-2:] not in cache or cache[key[-2:]][0] != key:
-        v = fold_batchnorm(visual)
-        v = v.to(memory_format=torch.channels_last) if channels_last else v
-        cache[key[-2:]] = key, fuse_tower(v) if fuse else v
-    return cache[key[-2:]][1]
-
-# %% ../nbs/01_clip.ipynb #33ad7669
-def can_pack(w:torch.Tensor) -> bool:
-    "Whether convolutions with weights like `w` can run as `PackedConv`: fp32 on a CPU with oneDNN."
-    return w.device.type == 'cpu' and w.dtype == torch.float32 and torch.backends.mkldnn.is_available()
-
-PACKED_SHAPES = 4   # input shapes for which a PackedConv keeps its reordered weights (the most recent)
-
-class PackedConv(nn.Module):
-    "A (folded) Conv2d for inference with oneDNN: weights reordered once per input shape, ReLU and a residual sum fused into the kernel."
-    def __init__(self, conv:nn.Conv2d, # a folded convolution, fp32 on a CPU
-                 relu:bool): # apply a ReLU to the result (after the residual, when one is given)
-        super().__init__()
-        if not can_pack(conv.weight): raise ValueError(f"PackedConv needs fp32 weights on a CPU with oneDNN, not {conv.weight.dtype} on {conv.weight.device}")
-        self.geometry = list(conv.padding), list(conv.stride), list(conv.dilation), conv.groups
-        self.weight, self.bias, self.act = conv.weight.detach(), conv.bias.detach(), 'relu' if relu else 'none'
-        self._packed = {}
-    def packed(self, shape:torch.Size) -> torch.Tensor:
-        "The weights in the blocked layout oneDNN picks for inputs of `shape` (which it needs to pick the fast kernel)."
-        if shape not in self._packed:
-            if len(self._packed) >= PACKED_SHAPES: del self._packed[next(iter(self._packed))]
-            self._packed[shape] = torch._C._nn.mkldnn_reorder_conv2d_weight(self.weight.to_mkldnn(), *self.geometry, list(shape))
-        return self._packed[shape]
-    def forward(self, x:torch.Tensor, residual:torch.Tensor|None=None) -> torch.Tensor:
-        w = self.packed(x.shape)
-        if residual is None: return torch.ops.mkldnn._convolution_pointwise(x, w, self.bias, *self.geometry, self.act, [], None)
-        return torch.ops.mkldnn._convolution_pointwise.binary(x, residual, w, self.bias, *self.geometry, 'add', 1.0, self.act, [], None)
-
-class FusedBottleneck(nn.Module):
-    "A folded CLIP Bottleneck as three `PackedConv`s, the third adding the shortcut before its ReLU."
-    def __init__(self, b:nn.Module): # an open_clip Bottleneck with BatchNorm folded
-        super().__init__()
-        self.conv1, self.conv2, self.avgpool, self.conv3 = PackedConv(b.conv1, True), PackedConv(b.conv2, True), b.avgpool, PackedConv(b.conv3, True)
-        self.downsample = b.downsample and nn.Sequential(b.downsample[0], PackedConv(b.downsample[1], False))
-    def forward(self, x:torch.Tensor) -> torch.Tensor:
-        shortcut = x if self.downsample is None else self.downsample(x)
-        return self.conv3(self.avgpool(self.conv2(self.conv1(x))), shortcut)
-
-# %% ../nbs/01_clip.ipynb #a50fcbfa
-def fuse_tower(folded:ModifiedResNet) -> ModifiedResNet:
-    "A copy of a folded fp32 CPU tower (`fold_batchnorm`) whose convolutions run as `PackedConv`s, ReLUs and residual sums fused."
-    v = copy.copy(folded)
-    v._modules = dict(folded._modules)
-    for i in (1, 2, 3): v._modules[f'conv{i}'], v._modules[f'act{i}'] = PackedConv(folded._modules[f'conv{i}'], True), nn.Identity()
-    for name in ('layer1', 'layer2', 'layer3', 'layer4'): v._modules[name] = nn.Sequential(*map(FusedBottleneck, folded._modules[name]))
-    return v
+def resolve_clip(clip, device=None) -> tuple[nn.Module, dict|None]:
+    "`clip` as a frozen model and its reference (None when a model was passed without one)."
+    if isinstance(clip, nn.Module): return clip.requires_grad_(False), getattr(clip, 'clipdepth_ref', None)
+    model = build_clip(clip, device)
+    return model, model.clipdepth_ref
 
 # %% ../nbs/01_clip.ipynb #30acbcba
 def similarity_map(clip, x:torch.Tensor, text:str, mode:str='layer4', tokenizer=None) -> torch.Tensor:

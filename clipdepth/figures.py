@@ -5,17 +5,14 @@
 # %% ../nbs/10_figures.ipynb #d150d5cb
 from __future__ import annotations
 import math
-import numpy as np, torch, matplotlib, seaborn as sns
-from matplotlib.figure import Figure
-from matplotlib.colors import Normalize
-from matplotlib.patches import Rectangle
+import numpy as np, torch
 from .core import load_image
-from .depthclip import input_box
+from .metrics import crop_box
 
 # %% auto #0
 __all__ = ['DEPTH_CMAP', 'ERROR_CMAP', 'INVALID_GREY', 'DPI', 'TABLE_METRICS', 'METRIC_LABELS', 'depth_range', 'colorize',
            'plot_depth_grid', 'default_patches', 'patch_rect', 'patch_depth', 'plot_bin_responses',
-           'plot_metrics_table', 'plot_ablation', 'plot_confusion']
+           'plot_metrics_table', 'plot_ablation', 'plot_confusion', 'plot_losses']
 
 # %% ../nbs/10_figures.ipynb #d0fa4206
 DEPTH_CMAP = 'magma_r'   # near = bright, far = dark
@@ -35,6 +32,7 @@ def _valid(d:np.ndarray) -> np.ndarray: return np.isfinite(d) & (d > 0)
 
 def _cmap(cmap) -> matplotlib.colors.Colormap:
     "`cmap` (a name or a Colormap) with grey for masked values."
+    import matplotlib
     return (matplotlib.colormaps[cmap] if isinstance(cmap, str) else cmap).with_extremes(bad=INVALID_GREY)
 
 # %% ../nbs/10_figures.ipynb #0235a4b2
@@ -53,6 +51,7 @@ def colorize(depth, # HxW depth in metres (numpy or torch); <= 0 means no value
              cmap=DEPTH_CMAP, # a matplotlib colormap or its name
             ) -> np.ndarray:
     "`depth` as a uint8 HxWx3 RGB image: `cmap` over [vmin, vmax], invalid pixels grey."
+    from matplotlib.colors import Normalize
     d = _as_map(depth)
     if vmin is None or vmax is None:
         lo, hi = depth_range(d)
@@ -94,6 +93,8 @@ def plot_depth_grid(images, # N images (paths, PIL images or uint8 arrays)
                     panel_width:float=2.4, # inches per panel
                    ) -> Figure:
     "Rows of input | ground truth | prediction(s) [| error], one colour scale and a colorbar in metres."
+    from matplotlib.figure import Figure
+    from matplotlib.colors import Normalize
     images = [load_image(im) for im in images]
     if not images: raise ValueError("no images to draw")
     shapes = [im.shape[:2] for im in images]
@@ -169,6 +170,9 @@ def plot_bin_responses(model, # a `DepthCLIP`, or a dict {label: DepthCLIP} to c
                        title:str|None=None, # figure title
                       ) -> Figure:
     "DepthCLIP's Figure 4: chosen feature-map cells outlined, each with a bar chart of its K bin weights, Pred and GT."
+    import seaborn as sns
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
     models = dict(model) if isinstance(model, dict) else {model.features: model}
     if not models: raise ValueError("no model to draw")
     _comparable(models)
@@ -181,7 +185,7 @@ def plot_bin_responses(model, # a `DepthCLIP`, or a dict {label: DepthCLIP} to c
     for p in patches:
         if not (0 <= p[0] < gh and 0 <= p[1] < gw): raise ValueError(f"patch {p} is outside the {gh}x{gw} feature map")
     first = next(iter(models.values()))
-    box = input_box(*img.shape[:2], first.cfg['crop'])
+    box = crop_box(first.cfg['crop'], *img.shape[:2])
     same_bins = all(np.array_equal(b, bins[0]) for b in bins)
     labels = [f'{c} ({b:.2f} m)' if same_bins else c for c, b in zip(first.cfg['classes'], bins[0])]
     colors = sns.color_palette('bright', len(patches))
@@ -228,6 +232,7 @@ def plot_metrics_table(results:dict, # {row name: EvalResult or dict of metrics}
                        ours:str='measured', # tag of the measured rows
                       ) -> Figure:
     "A table figure of measured metrics, each row above the paper's numbers for it."
+    from matplotlib.figure import Figure
     paper = paper or {}
     rows = []
     for name, r in results.items():
@@ -264,6 +269,8 @@ def plot_ablation(table, # rows (dicts with 'variant' and metrics), or an object
                   ours:str='measured', # legend label of the measured bars
                  ) -> Figure:
     "Horizontal bars of `metric` per variant, beside the paper's value where given."
+    import seaborn as sns
+    from matplotlib.figure import Figure
     rows, metrics = _rows(table), [metric] if isinstance(metric, str) else list(metric)
     names, y = [r['variant'] for r in rows], np.arange(len(rows))
     h = 0.4 if paper else 0.7
@@ -296,6 +303,8 @@ def plot_confusion(true:list[str], # the true label of each item
                    title:str|None=None, # figure title
                   ) -> Figure:
     "A heatmap of counts: true labels (rows, those present) against predicted labels (columns)."
+    import seaborn as sns
+    from matplotlib.figure import Figure
     true, pred = list(true), list(pred)
     if len(true) != len(pred): raise ValueError(f"{len(true)} true labels but {len(pred)} predictions")
     if not true: raise ValueError("no labels to count")
@@ -312,4 +321,24 @@ def plot_confusion(true:list[str], # the true label of each item
     ax.tick_params(axis='x', labelrotation=60); ax.tick_params(axis='y', labelrotation=0)
     acc = np.mean([t == p for t, p in zip(true, pred)])
     ax.set_title(f'{title + ": " if title else ""}accuracy {acc:.0%} ({len(true)} items)', fontsize=10)
+    return fig
+
+# %% ../nbs/10_figures.ipynb #6e57cde2
+def plot_losses(runs:dict, # name -> a `TrainRun` (anything with `.losses`) or a list of per-step losses
+                smooth:int=10, # moving-average window (steps)
+                log:bool=True, # logarithmic loss axis (losses of different kinds differ by orders of magnitude)
+               ):
+    "A Figure of the training loss of each run against the step (raw, faint, and smoothed)."
+    from matplotlib.figure import Figure
+    if not runs: raise ValueError("no runs to draw")
+    fig = Figure(figsize=(7, 3.5), dpi=DPI)
+    ax = fig.add_subplot()
+    for name, run in runs.items():
+        y = np.asarray(getattr(run, 'losses', run), float)
+        line, = ax.plot(y, alpha=0.25)
+        k = max(1, min(smooth, len(y)))
+        ax.plot(np.arange(k - 1, len(y)), np.convolve(y, np.ones(k) / k, mode='valid'), color=line.get_color(), label=name)
+    ax.set_xlabel('step'); ax.set_ylabel('training loss'); ax.legend(fontsize=8); ax.grid(alpha=0.3, which='both')
+    if log: ax.set_yscale('log')
+    fig.tight_layout()
     return fig
