@@ -204,7 +204,7 @@ def forward(self:MultiScaleAdapterDepth, x:torch.Tensor, # (B, 3, H, W) normalis
     "(B, 1, H, W) depth in metres."
     if x.shape[-2] % 32 or x.shape[-1] % 32: raise ValueError(f"MultiScaleAdapterDepth needs sides that are multiples of 32, got {x.shape[-2]}x{x.shape[-1]}")
     if self.seg_channels and (seg is None or seg.shape[1] != self.seg_channels):
-        raise ValueError(f"this model takes {self.seg_channels} mask channels: pass seg (B, {self.seg_channels}, H, W) (predict(images, extras={'seg': mask}))")
+        raise ValueError(f"this model takes {self.seg_channels} mask channels: pass seg (B, {self.seg_channels}, H, W) (predict(images, extras={{'seg': mask}}))")
     with torch.no_grad():
         feats = [f.float() for f in resnet_pyramid(self.clip.visual, x)]
         prior = self._head(self._tokens(feats[-1]), self.text_f, feats[-1].shape[-2:]) if self.features == 'layer4' else DepthCLIP.forward(self, x)

@@ -28,10 +28,23 @@ PROTOCOLS = {
 
 # %% ../nbs/09_evaluation.ipynb #48d321fd
 def predictor_fn(model, batch_size:int):
-    "A function from a list of uint8 images to a list of HxW depth maps: a `Predictor`'s `predict`, or a function per image."
-    if isinstance(model, Predictor): return lambda images: model.predict(list(images), batch_size=batch_size)
+    "A function from a list of uint8 images to a list of HxW depth maps: a `Predictor`'s `predict` (or the same method of a router such as `SceneBins`), or a function per image."
+    if isinstance(model, Predictor) or hasattr(model, 'predict'): return lambda images: model.predict(list(images), batch_size=batch_size)
     if callable(model): return lambda images: [model(im) for im in images]
     raise TypeError(f"cannot evaluate a {type(model).__name__}: give a clipdepth model (a Predictor) or a function image -> depth")
+
+def _to_gt(pred:np.ndarray, gt:np.ndarray, resize:bool, frame) -> np.ndarray:
+    "`pred` as float32 at the ground truth's size (bilinear) when the protocol allows it."
+    pred = np.asarray(pred, dtype=np.float32)
+    if pred.shape == gt.shape: return pred
+    if not resize: raise ValueError(f"frame {frame}: prediction is {pred.shape[1]}x{pred.shape[0]} but ground truth is {gt.shape[1]}x{gt.shape[0]}; this protocol scores predictions at the ground truth's size")
+    return F.interpolate(torch.from_numpy(pred)[None, None], size=gt.shape, mode='bilinear', align_corners=False)[0, 0].numpy()
+
+def _check_no_holes(pred:np.ndarray, gt:np.ndarray, crop, frame, protocol:str):
+    "Refuse predictions with 0 ('no prediction') where the protocol scores every valid pixel."
+    holes = (pred <= 0) & (gt > 0) & crop_mask(crop, *gt.shape)
+    if holes.any(): raise ValueError(f"frame {frame}: the model predicted 0 (no prediction) at {holes.sum()} scored pixels; "
+                                     f"protocol {protocol!r} scores the whole crop (for DepthCLIP use crop=None)")
 
 # %% ../nbs/09_evaluation.ipynb #8a262e2f
 class EvalResult:

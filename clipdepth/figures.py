@@ -91,7 +91,7 @@ def plot_depth_grid(images, # N images (paths, PIL images or uint8 arrays)
                     max_error:float=1.0, # abs rel drawn at full colour
                     title:str|None=None, # figure title
                     panel_width:float=2.4, # inches per panel
-                   ) -> Figure:
+                   ):
     "Rows of input | ground truth | prediction(s) [| error], one colour scale and a colorbar in metres."
     from matplotlib.figure import Figure
     from matplotlib.colors import Normalize
@@ -168,7 +168,7 @@ def plot_bin_responses(model, # a `DepthCLIP`, or a dict {label: DepthCLIP} to c
                        depth=None, # the ground truth (HxW metres, 0 = no value), for "GT"
                        patches:list[tuple[int, int]]|None=None, # (row, col) cells of the feature map; None: `default_patches`
                        title:str|None=None, # figure title
-                      ) -> Figure:
+                      ):
     "DepthCLIP's Figure 4: chosen feature-map cells outlined, each with a bar chart of its K bin weights, Pred and GT."
     import seaborn as sns
     from matplotlib.figure import Figure
@@ -230,7 +230,7 @@ def plot_metrics_table(results:dict, # {row name: EvalResult or dict of metrics}
                        metrics=TABLE_METRICS, # the columns
                        title:str|None=None, # figure title
                        ours:str='measured', # tag of the measured rows
-                      ) -> Figure:
+                      ):
     "A table figure of measured metrics, each row above the paper's numbers for it."
     from matplotlib.figure import Figure
     paper = paper or {}
@@ -267,7 +267,7 @@ def plot_ablation(table, # rows (dicts with 'variant' and metrics), or an object
                   paper:dict|None=None, # {variant: the paper's metrics}
                   title:str|None=None, # figure title
                   ours:str='measured', # legend label of the measured bars
-                 ) -> Figure:
+                 ):
     "Horizontal bars of `metric` per variant, beside the paper's value where given."
     import seaborn as sns
     from matplotlib.figure import Figure
@@ -301,7 +301,7 @@ def plot_confusion(true:list[str], # the true label of each item
                    pred:list[str], # the predicted label of each item
                    labels:list[str]|None=None, # the columns, in order; None: every label seen
                    title:str|None=None, # figure title
-                  ) -> Figure:
+                  ):
     "A heatmap of counts: true labels (rows, those present) against predicted labels (columns)."
     import seaborn as sns
     from matplotlib.figure import Figure

@@ -23,7 +23,7 @@ METHODS = {'depthclip': DepthCLIP, 'clip-adapter': ClipAdapterDepth, 'coarse-ref
 
 def method_class(method) -> type:
     "The model class of `method`: a name in METHODS, or one of their classes."
-    if isinstance(method, type) and method in METHODS.values(): return method
+    if isinstance(method, type): return method
     if method not in METHODS: raise ValueError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
     return METHODS[method]
 
