@@ -20,8 +20,8 @@ MODES = {   # what each mode runs: the check on a GPU, and the same stages with 
                  train_scale=1.0, steps=10, warmup=3, max_batch=None, method_kwargs={}),
     # the tiny random CLIP saturates the softmax at the official temperature 0.1 (one bin everywhere: every difference
     # would be 0), so quick mode predicts at 10, where its maps vary; smaller CaBins and Coarse/Refined heads
-    'quick': dict(clip='clipdepth-tiny-rn', temperature=10.0, predict_n=2, ref_n=2, batch_size=2, mat_frames=16,
-                  train_size=(96, 128), train_scale=0.25, steps=1, warmup=1, max_batch=2,
+    'quick': dict(clip='clipdepth-tiny-rn', temperature=10.0, predict_n=2, ref_n=2, batch_size=2, mat_frames=9,
+                  train_size=(64, 96), train_scale=0.25, steps=1, warmup=0, max_batch=2,
                   method_kwargs={'cabins': dict(n_bins=64, context_width=64, context_layers=1), 'coarse-refined': dict(hidden=256)}),
 }
 TARGETS = dict(fp32_vs_cpu_m=1e-4, fp16_vs_fp32_m=1e-3, fp16_speedup=5.0, evaluate_seconds=30.0, gpu_busy=0.8)
@@ -336,7 +336,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--stages', nargs='+', choices=STAGES, default=list(STAGES), help='which stages to run (default: all)')
     p.add_argument('--methods', nargs='+', help='learned methods to train (default: all of clipdepth.models.trainable_methods())')
     p.add_argument('--workers', type=int, help='loader processes (default: min(8, CPUs) on CUDA, 1 in quick mode)')
-    p.add_argument('--steps', type=int, help='timed training steps per method (default: 10; quick: 2)')
+    p.add_argument('--steps', type=int, help='timed training steps per method (default: 10, after 3 warm-up steps; quick: 1, no warm-up)')
     p.add_argument('--torchrun', choices=['auto', 'on', 'off'], default='auto',
                    help='the 2-process step: auto runs it with 2+ GPUs; on also runs it on a CPU (gloo)')
     p.add_argument('--torchrun-timeout', type=int, default=180, help='seconds the torchrun step may take (default: 180)')
