@@ -131,7 +131,8 @@ def ensure_mat(path:Path, # where the generated nyu_depth_v2_labeled.mat stand-i
     from clipdepth.data import make_fake_nyu_mat, NYUDepthV2
     if path.exists():
         try: have = len(NYUDepthV2(path, split='all'))
-        except (ValueError, OSError) as e: raise ValueError(f"{path}: exists but is not a generated NYU .mat ({e}); delete it") from None
+        except (ValueError, OSError) as e:
+            raise ValueError(f"{path}: exists but is not a generated NYU .mat ({e}); delete it") from None
         if have != frames: raise ValueError(f"{path}: holds {have} frames, not {frames}; delete it or pass another --work")
         return dict(path=str(path), frames=frames, bytes=path.stat().st_size, seconds=0.0, reused=True)
     t0 = time.perf_counter()
@@ -170,9 +171,10 @@ def check_evaluate(model, mat:Path, batch_size:int, workers:int) -> dict:
     with GpuUtilization(model.device) as util:
         r = evaluate(model, data, protocol='depthclip-official', batch_size=batch_size, num_workers=workers, progress=False)
     i = r.info
-    return dict(frames=len(data), scored=r.summary['n_images'], batch_size=batch_size, workers=workers, amp='predict default (fp16 on CUDA)',
-                wall_seconds=i['wall_seconds'], model_seconds=i['model_seconds'], images_per_second=i['images_per_second'],
-                model_fraction=i['model_seconds'] / i['wall_seconds'], gpu_utilization=util.summary(), abs_rel=r.summary['abs_rel'])
+    return dict(frames=len(data), scored=r.summary['n_images'], batch_size=batch_size, workers=workers,
+                amp='predict default (fp16 on CUDA)', wall_seconds=i['wall_seconds'], model_seconds=i['model_seconds'],
+                images_per_second=i['images_per_second'], model_fraction=i['model_seconds'] / i['wall_seconds'],
+                gpu_utilization=util.summary(), abs_rel=r.summary['abs_rel'])
 
 # ---------------------------------------------------------------- training steps of every learned method
 def build_method(name:str, clip_name:str|None, dev, size:tuple, **kwargs):
@@ -183,7 +185,8 @@ def build_method(name:str, clip_name:str|None, dev, size:tuple, **kwargs):
     cls = method_class(name)
     torch.manual_seed(0)
     clip = load_clip(clip_name or cls.default_clip, None, dev, quick_gelu=True)
-    return cls(clip, device=dev, **cls.size_kwargs(*size), **({'dataset': 'nyu'} if getattr(cls, 'ranges', None) else {}), **kwargs)
+    dataset = {'dataset': 'nyu'} if getattr(cls, 'ranges', None) else {}
+    return cls(clip, device=dev, **cls.size_kwargs(*size), **dataset, **kwargs)
 
 def train_data(mat:Path, size:tuple, scale:float):
     "The paper's NYU training items (BTS augmentation) from the .mat's training frames, dense depth."
@@ -217,10 +220,12 @@ def ddp_worker(a) -> int:
     from clipdepth.models import paper_loss
     from clipdepth.training import train
     world, rank = int(os.environ.get('WORLD_SIZE', '1')), int(os.environ.get('RANK', '0'))
-    dev = torch.device('cuda', int(os.environ.get('LOCAL_RANK', '0'))) if a.device.startswith('cuda') else torch.device('cpu')
+    cuda = a.device.startswith('cuda')
+    dev = torch.device('cuda', int(os.environ.get('LOCAL_RANK', '0'))) if cuda else torch.device('cpu')
     mode = MODES['quick' if a.quick else 'full']
     batch, steps = mode['max_batch'] or 8, mode['steps']
-    data = torch.utils.data.Subset(train_data(Path(a.mat), mode['train_size'], mode['train_scale']), range(world * batch * steps))
+    data = train_data(Path(a.mat), mode['train_size'], mode['train_scale'])
+    data = torch.utils.data.Subset(data, range(world * batch * steps))
     model = build_method(DDP_METHOD, mode['clip'], dev, mode['train_size'], **mode['method_kwargs'].get(DDP_METHOD, {}))
     t0 = time.perf_counter()
     run = train(model, data, loss=paper_loss(DDP_METHOD), lr=1e-4, epochs=1, batch_size=batch, schedule='constant', device=dev,
@@ -241,7 +246,8 @@ def check_torchrun(a, dev, mat:Path, work:Path) -> dict:
     out = work/'torchrun.json'
     out.unlink(missing_ok=True)
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', __file__, '--ddp-worker',
-           '--device', 'cuda' if dev.type == 'cuda' else 'cpu', '--mat', str(mat), '--ddp-out', str(out), '--workers', str(a.workers)]
+           '--device', 'cuda' if dev.type == 'cuda' else 'cpu', '--mat', str(mat), '--ddp-out', str(out),
+           '--workers', str(a.workers)]
     cmd += ['--quick'] if a.quick else []
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=a.torchrun_timeout)
@@ -257,13 +263,16 @@ def targets(res:dict) -> list[dict]:
     ev = st.get('evaluate', {})
     busy = (ev.get('gpu_utilization') or {}).get('mean')
     busy = ev.get('model_fraction') if busy is None else busy
-    out = [('fp32 predict vs CPU reference (m)', rows.get('predict fp32', {}).get('max_diff_vs_cpu_m'), '<=', TARGETS['fp32_vs_cpu_m'], True),
-           ('fp16 predict vs fp32 (m)', rows.get('predict fp16', {}).get('max_diff_vs_fp32_m'), '<=', TARGETS['fp16_vs_fp32_m'], gpu),
-           ('fp16 predict speed-up over the official loop', rows.get('predict fp16', {}).get('speedup'), '>=', TARGETS['fp16_speedup'], gpu),
+    fp32, fp16 = rows.get('predict fp32', {}), rows.get('predict fp16', {})
+    out = [('fp32 predict vs CPU reference (m)', fp32.get('max_diff_vs_cpu_m'), '<=', TARGETS['fp32_vs_cpu_m'], True),
+           ('fp16 predict vs fp32 (m)', fp16.get('max_diff_vs_fp32_m'), '<=', TARGETS['fp16_vs_fp32_m'], gpu),
+           ('fp16 predict speed-up over the official loop', fp16.get('speedup'), '>=', TARGETS['fp16_speedup'], gpu),
            ('evaluate NYU-654, official protocol (s)', ev.get('wall_seconds'), '<=', TARGETS['evaluate_seconds'], gpu and full),
            ('GPU busy during evaluate (fraction)', busy, '>=', TARGETS['gpu_busy'], gpu and full)]
     met = lambda v, op, t: None if v is None else (v <= t if op == '<=' else v >= t)
-    note = lambda v, applies: 'a GPU target: not judged on this device or in quick mode' if not applies else None if v is not None else 'not measured'
+    def note(v, applies):
+        if not applies: return 'a GPU target: not judged on this device or in quick mode'
+        return None if v is not None else 'not measured'
     return [dict(name=n, value=v, target=f'{op} {t:g}', met=met(v, op, t) if applies else None, note=note(v, applies))
             for n, v, op, t, applies in out]
 
@@ -280,19 +289,23 @@ def stage_lines(name:str, s:dict) -> list[str]:
     if name == 'predict':
         c = s['cpu_reference']
         head = [f"predict: {s['model']}, temperature {s['temperature']:g}, {s['n']} images at 416x544, batch {s['batch_size']}, "
-                f"{s['workers']} workers; CPU reference on {c['images']} images ({c['seconds']:.1f} s, depth std {c['depth_std_m']:.3f} m)",
+                f"{s['workers']} workers; CPU reference on {c['images']} images ({c['seconds']:.1f} s, "
+                f"depth std {c['depth_std_m']:.3f} m)",
                 f"  {'':24}{'img/s':>9}{'speed-up':>10}{'|d| official':>14}{'|d| fp32':>10}{'|d| CPU':>10}"]
         head += [f"  note: {s['note']}"] if s['note'] else []
-        return head + [f"  {r['name']:24}{r['images_per_second']:9.2f}{_f(r.get('speedup'), '9.2f'):>9}x{_f(r.get('max_diff_vs_official_m'), '14.1e'):>14}"
-                       f"{_f(r.get('max_diff_vs_fp32_m'), '10.1e'):>10}{_f(r.get('max_diff_vs_cpu_m'), '10.1e'):>10}" for r in s['rows']]
+        return head + [f"  {r['name']:24}{r['images_per_second']:9.2f}{_f(r.get('speedup'), '9.2f'):>9}x"
+                       f"{_f(r.get('max_diff_vs_official_m'), '14.1e'):>14}{_f(r.get('max_diff_vs_fp32_m'), '10.1e'):>10}"
+                       f"{_f(r.get('max_diff_vs_cpu_m'), '10.1e'):>10}" for r in s['rows']]
     if name == 'data':
         how = 'reused' if s['reused'] else f"written in {s['seconds']:.1f} s"
         return [f"data: a generated {s['frames']}-frame 480x640 NYU .mat, {s['bytes'] / 2**30:.2f} GiB, {how}: {s['path']}"]
     if name == 'evaluate':
         u = s['gpu_utilization']
-        return [f"evaluate: {s['scored']} of {s['frames']} test frames scored, official protocol, batch {s['batch_size']}, {s['workers']} workers",
-                f"  wall {s['wall_seconds']:.1f} s, {s['images_per_second']:.1f} img/s, in predict {100 * s['model_fraction']:.0f}% of the wall time, "
-                f"GPU utilisation {_f(u['mean'] and 100 * u['mean'], '.0f')}% ({u['samples']} samples{'; ' + u['reason'] if u['reason'] else ''})"]
+        why = '; ' + u['reason'] if u['reason'] else ''
+        return [f"evaluate: {s['scored']} of {s['frames']} test frames scored, official protocol, batch {s['batch_size']}, "
+                f"{s['workers']} workers",
+                f"  wall {s['wall_seconds']:.1f} s, {s['images_per_second']:.1f} img/s, in predict {100 * s['model_fraction']:.0f}% "
+                f"of the wall time, GPU utilisation {_f(u['mean'] and 100 * u['mean'], '.0f')}% ({u['samples']} samples{why})"]
     if name == 'train':
         head = [f"train: {s['frames']} generated frames, {s['optimizer']}",
                 f"  {'method':16}{'clip':>18}{'batch':>6}{'input':>10}{'amp':>6}{'steps/s':>9}{'img/s':>8}{'peak MiB':>10}"]
@@ -320,8 +333,8 @@ def run_stage(res:dict, name:str, fn, out:Path|None):
         r = fn()
         res['stages'][name] = dict(status='skipped' if 'skipped' in r else 'ok', **r)
     except Exception as e:
-        res['stages'][name] = dict(status='failed', error=f'{type(e).__name__}: {str(e).strip().splitlines()[0][:300] if str(e).strip() else ""}',
-                                   traceback=traceback.format_exc()[-3000:])
+        msg = str(e).strip().splitlines()[0][:300] if str(e).strip() else ''
+        res['stages'][name] = dict(status='failed', error=f'{type(e).__name__}: {msg}', traceback=traceback.format_exc()[-3000:])
         print(res['stages'][name]['traceback'], file=sys.stderr)
     res['stages'][name]['seconds'] = time.perf_counter() - t0
     if out is not None: save_json(res, out)
@@ -336,7 +349,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--stages', nargs='+', choices=STAGES, default=list(STAGES), help='which stages to run (default: all)')
     p.add_argument('--methods', nargs='+', help='learned methods to train (default: all of clipdepth.models.trainable_methods())')
     p.add_argument('--workers', type=int, help='loader processes (default: min(8, CPUs) on CUDA, 1 in quick mode)')
-    p.add_argument('--steps', type=int, help='timed training steps per method (default: 10, after 3 warm-up steps; quick: 1, no warm-up)')
+    p.add_argument('--steps', type=int, help='timed training steps per method (default: 10 after 3 warm-up steps; quick: 1)')
     p.add_argument('--torchrun', choices=['auto', 'on', 'off'], default='auto',
                    help='the 2-process step: auto runs it with 2+ GPUs; on also runs it on a CPU (gloo)')
     p.add_argument('--torchrun-timeout', type=int, default=180, help='seconds the torchrun step may take (default: 180)')
@@ -361,11 +374,12 @@ def main(argv=None) -> int:
     mode = dict(MODES['quick' if a.quick else 'full'], **({'steps': a.steps} if a.steps else {}))
     from clipdepth.models import trainable_methods
     methods = a.methods or trainable_methods()
-    if bad := [m for m in methods if m not in trainable_methods()]: sys.exit(f"gpu_check: not a learned method: {', '.join(bad)} (use {', '.join(trainable_methods())})")
+    if bad := [m for m in methods if m not in trainable_methods()]:
+        sys.exit(f"gpu_check: not a learned method: {', '.join(bad)} (use {', '.join(trainable_methods())})")
     work = Path(a.work) if a.work else Path(tempfile.mkdtemp(prefix='clipdepth-gpu-check-'))
     out, t0 = Path(a.out) if a.out else None, time.perf_counter()
-    res = dict(format='clipdepth-gpu-check/1', command=' '.join(sys.argv), quick=a.quick, started=datetime.datetime.now().isoformat(timespec='seconds'),
-               machine=machine_info(dev), mode=mode, stages={})
+    res = dict(format='clipdepth-gpu-check/1', command=' '.join(sys.argv), quick=a.quick,
+               started=datetime.datetime.now().isoformat(timespec='seconds'), machine=machine_info(dev), mode=mode, stages={})
     mat = work/f"nyu_fake_{mode['mat_frames']}.mat"
     if 'cuda' in a.stages: run_stage(res, 'cuda', lambda: check_cuda(dev), out)
     if {'evaluate', 'train', 'torchrun'} & set(a.stages): run_stage(res, 'data', lambda: ensure_mat(mat, mode['mat_frames']), out)
