@@ -372,70 +372,28 @@ def run_bench(a) -> int:
 
 COMMANDS['bench'] = (bench_parser, run_bench)
 
-# %% ../nbs/21_cli.ipynb #9db5a223
+# %% ../nbs/21_cli.ipynb #5fa54ca7
 def reproduce_parser(sub) -> argparse.ArgumentParser:
     "Add the `reproduce` command's options to the subparsers `sub`."
     p = sub.add_parser('reproduce', help="a paper's tables and figures beside the published numbers, as a report (Markdown, HTML, JSON)")
-    p.add_argument('method', nargs='?', choices=METHOD_NAMES, help='the paper to reproduce')
+    p.add_argument('paper', nargs='?', choices=METHOD_NAMES, help="the method whose paper's tables to reproduce")
     p.add_argument('--data', help='nyu_depth_v2_labeled.mat or an NYU folder; the KITTI root with --dataset kitti')
     p.add_argument('--dataset', choices=['nyu', 'kitti'], default='nyu')
     p.add_argument('--list', help='KITTI: the Eigen test list (BTS format)')
     p.add_argument('--out', default='report', help='the report folder; a rerun resumes at the first unfinished stage (default: report)')
-    p.add_argument('--weights', default='openai', help="DepthCLIP's CLIP weights: OpenAI's RN50.pt, an open_clip tag, or 'none' (default: openai)")
-    p.add_argument('--model', help='open_clip architecture (default: RN50; with --checkpoint, the one it names)')
-    p.add_argument('--checkpoint', help='learned methods: a clipdepth model folder, or a checkpoint file of the official code')
+    model_options(p)
+    p.add_argument('--weights', dest='pretrained', default=argparse.SUPPRESS, help="--pretrained by another name: e.g. OpenAI's RN50.pt")
     p.add_argument('--paper-row', help="learned methods: the paper's row the checkpoint stands for (default: the table's first)")
     p.add_argument('--frames', type=_positive, help='only the first N test frames (a quick look; the page says so)')
     p.add_argument('--long-side', type=_positive, help="DepthCLIP's working resolution (default: the preset's, 544)")
-    p.add_argument('--device', default=None, help='cpu, cuda, cuda:N (default: cuda when available)')
-    p.add_argument('--batch-size', type=_positive, default=8)
-    p.add_argument('--workers', type=_count, default=2, help='DataLoader processes decoding frames')
     p.add_argument('--fill-readme', metavar='REPORT.json', help="instead: fill the 'ours' rows of the README's results table from a report")
     p.add_argument('--index', default='nbs/index.ipynb', help='with --fill-readme: the notebook holding the table (default: nbs/index.ipynb)')
     p.add_argument('--force', action='store_true', help='with --fill-readme: fill even from a report marked meaningless')
     return p
 
-# %% ../nbs/21_cli.ipynb #c494c338
-def _reproduce_model(a):
-    "The model `clipdepth reproduce` scores: DepthCLIP on the given weights, or the checkpoint."
-    if a.method == 'depthclip':
-        if a.checkpoint: raise ValueError("DepthCLIP is zero-shot: give --weights, not --checkpoint")
-        from clipdepth.clip import load_clip
-        from clipdepth.depthclip import DepthCLIP
-        kw = {**({'long_side': a.long_side} if a.long_side else {}), **({'crop': None} if a.dataset == 'kitti' else {})}
-        return DepthCLIP(load_clip(a.model or 'RN50', _pretrained(a.weights), device=a.device), **kw)
-    if not a.checkpoint: raise ValueError(f"reproduce {a.method} needs --checkpoint (a model folder, or the official checkpoint file)")
-    if a.long_side: raise ValueError("--long-side is DepthCLIP's; a checkpoint keeps the resolution it was saved with")
-    from clipdepth.models import method_name
-    file = Path(a.checkpoint).is_file()   # build_model: a folder needs no --method, a file is read with from_official
-    model = build_model(argparse.Namespace(**{**vars(a), 'method': a.method if file else None, 'pretrained': a.weights}))
-    if method_name(model) != a.method: raise ValueError(f"{a.checkpoint}: holds a {method_name(model)} model, not {a.method}")
-    return model
-
-def _note(a, model) -> str:
-    "The page's warning: numbers of a tiny or random model mean nothing; a few frames are not the paper's set."
-    tiny = (a.model or '').startswith('clipdepth-tiny') or 'clipdepth-tiny' in str(getattr(model, 'config', {}).get('clip'))
-    note = 'numbers meaningless: tiny random model' if tiny else 'numbers meaningless: random weights' if a.method == 'depthclip' and _pretrained(a.weights) is None else ''
-    return '; '.join(n for n in (note, f'only the first {a.frames} test frames' if a.frames else '') if n)
-
-# %% ../nbs/21_cli.ipynb #3c706f6e
 def run_reproduce(a) -> int:
-    "Run `clipdepth reproduce`: the paper's stages into the report folder, or `--fill-readme`."
-    from clipdepth.reproduce import reproduce, paper_data, fill_results
-    if a.fill_readme:
-        filled = fill_results(a.fill_readme, a.index, a.force)
-        print(f"filled {len(filled)} row(s) of {a.index}: {', '.join(filled)}; now run: python tools/make_readme.py")
-        return 0
-    if not a.method or not a.data: raise ValueError("reproduce needs a METHOD and --data (or --fill-readme REPORT.json)")
-    data = paper_data(a.data, dataset=a.dataset, list_file=a.list, frames=a.frames)
-    model = _reproduce_model(a)
-    settings = dict(data=str(Path(a.data).resolve()), weights=a.weights if a.method == 'depthclip' else None,
-                    checkpoint=a.checkpoint and str(Path(a.checkpoint).resolve()), model=a.model, long_side=a.long_side, paper_row=a.paper_row)
-    doc = reproduce(a.method, model, data, a.out, a.dataset, note=_note(a, model), settings=settings,
-                    batch_size=a.batch_size, num_workers=a.workers, paper_row=a.paper_row)
-    flagged = sum(len(r['flagged']) for t in doc['tables'] for r in t['rows'])
-    print(f"{len(doc['tables'])} table(s), {flagged} number(s) beyond tolerance{'; ' + doc['note'] if doc['note'] else ''}")
-    print('wrote', *(Path(a.out)/f for f in ('report.md', 'report.html', 'results.json')))
-    return 0
+    "Run `clipdepth reproduce` (`clipdepth.reproduce.run_command`): the paper's stages into the report folder, or `--fill-readme`."
+    from clipdepth.reproduce import run_command
+    return run_command(a)
 
 COMMANDS['reproduce'] = (reproduce_parser, run_reproduce)
