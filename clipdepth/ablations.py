@@ -12,18 +12,19 @@ from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .core import load_image, resolve_device
 from .clip import dense_features, stride
-from .prompts import BIN_PARTITIONS, text_features
+from .prompts import BIN_PARTITIONS, PROMPT_SETS, text_features
 from .depthclip import DepthCLIP, LOGIT_SCALE
 from .predict import ImageInputs, collate, eval_mode, paste_group, fast_tower, autocast
 from .metrics import MetricAccumulator
 from .evaluation import PROTOCOLS, EvalResult, PAPER_TABLE1, score_batch, as_list
+from .papers import published
 from .data import nyu_test_split
 from .figures import TABLE_METRICS
 
 # %% auto #0
 __all__ = ['INPUT_SETTINGS', 'PAPER_TABLE2', 'PAPER_TABLE3', 'NYU_SCENES', 'SCENE_TEMPLATE', 'head_depth', 'as_variants',
-           'variant_models', 'input_key', 'Ablation', 'ablate', 'random_depth', 'scene_settings', 'SceneBins',
-           'best_variants', 'quantile_bins']
+           'variant_models', 'input_key', 'Ablation', 'ablate', 'paper_sweep', 'random_depth', 'scene_settings',
+           'SceneBins', 'best_variants', 'quantile_bins']
 
 # %% ../nbs/11_ablations.ipynb #6b9e23fe
 INPUT_SETTINGS = ('features', 'mean', 'std', 'crop', 'long_side')   # the DepthCLIP settings that change the image features
@@ -159,6 +160,11 @@ def table(self:Ablation, metrics=TABLE_METRICS, scene:str|None=None, names:list[
     first = self.results[rows[0]['variant']]
     return '\n'.join([f"{first.protocol}{f', scene {scene}' if scene else ''}", head, *lines])
 
+# %% ../nbs/11_ablations.ipynb #30efe011
+def paper_sweep() -> dict[str, dict]:
+    "Tables 2 and 3 as one sweep: each bin partition and each prompt set of the paper, by its name."
+    return {**{n: dict(bins=list(b)) for n, b in BIN_PARTITIONS.items()}, **{n: dict(classes=list(c)) for n, c in PROMPT_SETS.items()}}
+
 # %% ../nbs/11_ablations.ipynb #813d5eba
 def random_depth(low:float=0., high:float=10., # metres
                  seed:int=0):
@@ -167,24 +173,8 @@ def random_depth(low:float=0., high:float=10., # metres
     return lambda image: rng.uniform(low, high, load_image(image).shape[:2]).astype(np.float32)
 
 # %% ../nbs/11_ablations.ipynb #90aa26f5
-def _metrics(d1, d2, d3, abs_rel, log10, rmse) -> dict: return dict(d1=d1, d2=d2, d3=d3, abs_rel=abs_rel, log10=log10, rmse=rmse)
-
-PAPER_TABLE2 = {   # DepthCLIP Table 2 (NYU test): bin partition -> metrics, for all scenes and two scene types
-    'all': {'original': PAPER_TABLE1['DepthCLIP'],
-            'class-dependent 1': _metrics(.373, .653, .828, .467, .166, 1.228),
-            'class-dependent 2': _metrics(.366, .641, .819, .496, .170, 1.248),
-            'class-dependent 3': _metrics(.333, .621, .818, .353, .176, 1.290),
-            'class-dependent 4': _metrics(.288, .548, .752, .663, .201, 1.439)},
-    'bathroom': {'original': _metrics(.333, .631, .814, .549, .175, .922),
-                 'class-dependent 3': _metrics(.425, .723, .893, .373, .141, .745)},
-    'classroom': {'original': _metrics(.308, .533, .742, .372, .193, 1.826)},
-}
-PAPER_TABLE3 = {   # DepthCLIP Table 3 (NYU test): prompt set -> metrics
-    'paper': PAPER_TABLE1['DepthCLIP'],
-    'P1': _metrics(.341, .623, .816, .379, .175, 1.274),
-    'P2': _metrics(.377, .667, .845, .385, .161, 1.196),
-    'P3': _metrics(.380, .670, .846, .375, .160, 1.196),
-}
+PAPER_TABLE2 = {s: published('depthclip', 'nyu', f'table 2, {s}') for s in ('all', 'bathroom', 'classroom')}   # partition -> metrics
+PAPER_TABLE3 = published('depthclip', 'nyu', 'table 3')   # prompt set -> metrics
 
 # %% ../nbs/11_ablations.ipynb #112a3040
 NYU_SCENES = sorted({s for _, s in nyu_test_split()})   # the scene types of the NYU test split

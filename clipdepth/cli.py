@@ -12,7 +12,7 @@ from pathlib import Path
 __all__ = ['COMMANDS', 'PRESET_NAMES', 'PROTOCOL_NAMES', 'METHOD_NAMES', 'OPTIMIZER_NAMES', 'SCHEDULE_NAMES', 'IMAGE_SUFFIXES',
            'OUTPUTS', 'ADAPTERS', 'model_options', 'build_model', 'eval_parser', 'run_eval', 'main', 'find_images',
            'output_names', 'predict_parser', 'run_predict', 'train_parser', 'train_data', 'eval_data', 'build_method',
-           'use_commands', 'run_train', 'bench_parser', 'run_bench']
+           'use_commands', 'run_train', 'bench_parser', 'run_bench', 'reproduce_parser', 'run_reproduce']
 
 # %% ../nbs/21_cli.ipynb #7cf7b7a8
 COMMANDS = {}   # name -> (function adding its parser to the subparsers, function running it on the parsed arguments)
@@ -371,3 +371,29 @@ def run_bench(a) -> int:
     return 0
 
 COMMANDS['bench'] = (bench_parser, run_bench)
+
+# %% ../nbs/21_cli.ipynb #5fa54ca7
+def reproduce_parser(sub) -> argparse.ArgumentParser:
+    "Add the `reproduce` command's options to the subparsers `sub`."
+    p = sub.add_parser('reproduce', help="a paper's tables and figures beside the published numbers, as a report (Markdown, HTML, JSON)")
+    p.add_argument('paper', nargs='?', choices=METHOD_NAMES, help="the method whose paper's tables to reproduce")
+    p.add_argument('--data', help='nyu_depth_v2_labeled.mat or an NYU folder; the KITTI root with --dataset kitti')
+    p.add_argument('--dataset', choices=['nyu', 'kitti'], default='nyu')
+    p.add_argument('--list', help='KITTI: the Eigen test list (BTS format)')
+    p.add_argument('--out', default='report', help='the report folder; a rerun resumes at the first unfinished stage (default: report)')
+    model_options(p)
+    p.add_argument('--weights', dest='pretrained', default=argparse.SUPPRESS, help="--pretrained by another name: e.g. OpenAI's RN50.pt")
+    p.add_argument('--paper-row', help="learned methods: the paper's row the checkpoint stands for (default: the table's first)")
+    p.add_argument('--frames', type=_positive, help='only the first N test frames (a quick look; the page says so)')
+    p.add_argument('--long-side', type=_positive, help="DepthCLIP's working resolution (default: the preset's, 544)")
+    p.add_argument('--fill-readme', metavar='REPORT.json', help="instead: fill the 'ours' rows of the README's results table from a report")
+    p.add_argument('--index', default='nbs/index.ipynb', help='with --fill-readme: the notebook holding the table (default: nbs/index.ipynb)')
+    p.add_argument('--force', action='store_true', help='with --fill-readme: fill even from a report marked meaningless')
+    return p
+
+def run_reproduce(a) -> int:
+    "Run `clipdepth reproduce` (`clipdepth.reproduce.run_command`): the paper's stages into the report folder, or `--fill-readme`."
+    from clipdepth.reproduce import run_command
+    return run_command(a)
+
+COMMANDS['reproduce'] = (reproduce_parser, run_reproduce)

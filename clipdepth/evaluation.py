@@ -15,6 +15,7 @@ from fastcore.basics import patch
 from .core import resolve_device, atomic_write
 from .metrics import METRICS, SCORING, MetricAccumulator, mean_metrics, crop_mask
 from .predict import Predictor
+from .papers import published
 
 # %% auto #0
 __all__ = ['PROTOCOLS', 'PAPER_TABLE1', 'predictor_fn', 'EvalResult', 'as_list', 'score_batch', 'evaluate']
@@ -131,5 +132,4 @@ def evaluate(model, # anything with `predict(list of images)`, or a function ima
     return EvalResult(protocol, rows, acc.pooled(), info)
 
 # %% ../nbs/09_evaluation.ipynb #400fa8fc
-PAPER_TABLE1 = {'DepthCLIP': dict(d1=.394, d2=.683, d3=.851, abs_rel=.388, log10=.156, rmse=1.167),
-                'lower bound': dict(d1=.140, d2=.297, d3=.471, abs_rel=1.327, log10=.323, rmse=2.934)}
+PAPER_TABLE1 = published('depthclip', 'nyu', 'table 1')   # DepthCLIP and the lower bound, from clipdepth.papers
