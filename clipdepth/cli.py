@@ -21,15 +21,17 @@ PROTOCOL_NAMES = ('depthclip-official', 'eigen', 'kitti-garg')         # evaluat
 METHOD_NAMES = ('depthclip', 'clip-adapter', 'coarse-refined', 'msa', 'cabins', 'mirror')   # models.METHODS
 OPTIMIZER_NAMES, SCHEDULE_NAMES = ('adamw', 'sgd'), ('onecycle', 'step', 'constant')       # training.OPTIMIZERS, SCHEDULES
 
-def _positive(s:str) -> int:
-    "An argparse type: an integer >= 1."
-    if not s.isdigit() or int(s) < 1: raise argparse.ArgumentTypeError(f"expected a positive integer, not {s!r}")
-    return int(s)
+def _in_range(kind:type, lo, hi):
+    "An argparse type: a finite `kind` (int or float) from `lo` to `hi` (a float must be above `lo`)."
+    def parse(s:str):
+        try: v = kind(s)
+        except ValueError: v = None
+        if v is None or not (lo <= v <= hi if kind is int else lo < v <= hi):
+            raise argparse.ArgumentTypeError(f"expected {f'an integer from {lo} to {hi}' if kind is int else f'a number in ({lo}, {hi}]'}, not {s!r}")
+        return v
+    return parse
 
-def _count(s:str) -> int:
-    "An argparse type: an integer >= 0."
-    if not s.isdigit(): raise argparse.ArgumentTypeError(f"expected an integer >= 0, not {s!r}")
-    return int(s)
+_positive, _count = _in_range(int, 1, 10**9), _in_range(int, 0, 10**6)   # argparse types: counts of steps, images, processes
 
 def _pretrained(s:str) -> str|None: return None if s.lower() == 'none' else s
 
@@ -138,17 +140,20 @@ def find_images(inputs:list[str], # files, folders and glob patterns
     "The image files `inputs` name, each once and in order, and an error line for each input that names none."
     files, problems = {}, []
     for s in inputs:
-        p = Path(s)
+        p, shown = Path(s), s if s.isprintable() else repr(s)   # a name with a newline stays on the error's line
+        if not s.strip() or '://' in s:
+            problems.append(f"{shown!r}: an empty input name" if not s.strip() else f"{shown}: a URL; predict reads local files (download it first)")
+            continue
         if p.is_dir():
             found = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
-            if not found: problems.append(f"{s}: folder contains no images ({' '.join(IMAGE_SUFFIXES)})")
+            if not found: problems.append(f"{shown}: folder contains no images ({' '.join(IMAGE_SUFFIXES)})")
         elif p.exists(): found = [p]
         elif glob.has_magic(s):
             found = sorted(Path(f) for f in glob.glob(s, recursive=True) if Path(f).suffix.lower() in IMAGE_SUFFIXES and Path(f).is_file())
-            if not found: problems.append(f"{s}: no image files match this pattern")
-        else: found = []; problems.append(f"{s}: no such file or folder")
-        files.update(dict.fromkeys(found))
-    return list(files), problems
+            if not found: problems.append(f"{shown}: no image files match this pattern")
+        else: found = []; problems.append(f"{shown}: no such file or folder")
+        for f in found: files.setdefault(f.resolve(), f)   # one file reached twice ('**' through a symlink loop) is one image
+    return list(files.values()), problems
 
 def output_names(files:list[Path]) -> list[str]:
     "A distinct output name per file: its stem, with its extension and then a number added where stems clash."
@@ -205,8 +210,9 @@ def predict_parser(sub) -> argparse.ArgumentParser:
     p.add_argument('--format', type=_formats, default=['png16'], help=f"comma-separated, of {', '.join(OUTPUTS)} (default: png16)")
     p.add_argument('--no-tta', action='store_true', help='skip the flip averaging (twice as fast, slightly different maps)')
     p.add_argument('--amp', default='fp16', choices=['fp16', 'bf16', 'off'], help='autocast precision on CUDA (default: fp16)')
-    p.add_argument('--long-side', type=_positive, help="working resolution: the region's long side in pixels (default: the preset's, 544)")
+    p.add_argument('--long-side', type=_in_range(int, 1, 4096), help="working resolution: the region's long side in pixels (default: the preset's, 544)")
     p.add_argument('--skip-existing', action='store_true', help='skip images whose outputs all exist already')
+    p.add_argument('--overwrite', action='store_true', help='replace outputs that exist already (default: stop before writing anything)')
     return p
 
 def _save(depth, paths:dict[str, Path]) -> bool:
@@ -219,6 +225,7 @@ def _save(depth, paths:dict[str, Path]) -> bool:
 
 def _out_folder(out:str) -> Path:
     "`out`, created if needed and checked to take files."
+    if not out.strip(): raise ValueError("--out '': an empty folder name (use --out . for the current folder)")
     p = Path(out)
     try:
         p.mkdir(parents=True, exist_ok=True)
@@ -227,6 +234,14 @@ def _out_folder(out:str) -> Path:
     return p
 
 # %% ../nbs/21_cli.ipynb #24b21cde
+def _check_outputs(inputs:list[Path], outputs:list[Path], overwrite:bool):
+    "Refuse, before anything runs, an output that is one of the inputs, or one that exists (unless `overwrite`)."
+    ins = {f.resolve() for f in inputs}
+    if clash := next((p for p in outputs if p.resolve() in ins), None):
+        raise ValueError(f"{clash}: an output would replace this input; write to another --out folder")
+    if not overwrite and (exist := [p for p in outputs if p.exists() or p.is_symlink()]):
+        raise FileExistsError(f"{exist[0]}: exists{f' (and {len(exist) - 1} more outputs)' if len(exist) > 1 else ''}; pass --overwrite to replace, --skip-existing to keep")
+
 def run_predict(a) -> int:
     "Run `clipdepth predict`: write each image's depth as it is done; one error line per bad input; a summary line."
     out = _out_folder(a.out)
@@ -234,6 +249,7 @@ def run_predict(a) -> int:
     for msg in problems: _error('predict', msg)
     jobs = {f: {fmt: out/f'{name}{OUTPUTS[fmt][0]}' for fmt in a.format} for f, name in zip(files, output_names(files))}
     todo = [f for f, paths in jobs.items() if not (a.skip_existing and all(p.exists() for p in paths.values()))]
+    _check_outputs(files, [p for f in todo for p in jobs[f].values()], a.overwrite)
     ok = failed = 0
     t0 = time.perf_counter()
     if todo:
@@ -276,13 +292,13 @@ def train_parser(sub) -> argparse.ArgumentParser:
     p.add_argument('--epochs', type=_positive); p.add_argument('--batch-size', type=_positive, help='per process')
     p.add_argument('--schedule', choices=SCHEDULE_NAMES); p.add_argument('--step-size', type=_positive, help="'step' schedule: epochs between decays")
     p.add_argument('--grad-clip', type=float, help="clip the gradient norm to this (default: the recipe's)")
-    p.add_argument('--scale', type=float, default=1.0, help='resize frames by this after the fixed crop')
+    p.add_argument('--scale', type=_in_range(float, 0, 4), default=1.0, help='resize frames by this after the fixed crop (above 0, at most 4)')
     p.add_argument('--size', type=_positive, nargs=2, metavar=('H', 'W'), help='training crop (default: 416 544 NYU, 352 704 KITTI)')
     p.add_argument('--eval-data', help='test data evaluated after each epoch: NYU .mat or folder, or the KITTI root with --eval-list')
     p.add_argument('--eval-list', help='KITTI: the Eigen test list for --eval-data')
     p.add_argument('--no-amp', action='store_true', help='no autocast on CUDA')
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:N (default: cuda when available)')
-    p.add_argument('--workers', type=_count, default=2, help='DataLoader processes'); p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--workers', type=_count, default=2, help='DataLoader processes'); p.add_argument('--seed', type=_in_range(int, 0, 2**32 - 1), default=0)
     p.add_argument('--checkpoint-every', type=_positive, help='also checkpoint every N steps')
     p.add_argument('--resume', action='store_true', help="continue from OUT's checkpoint")
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
@@ -333,6 +349,8 @@ def run_train(a) -> int:
     from clipdepth.training import train
     if a.self_supervised and a.method not in ADAPTERS: raise ValueError(f"--self-supervised is for the adapters ({', '.join(ADAPTERS)}), not {a.method}")
     cls, data, test = method_class(a.method), train_data(a), eval_data(a)
+    import torch
+    torch.manual_seed(a.seed)   # the trainable layers are drawn now: the same --seed, the same model
     model = build_method(a, data.cfg['size'] or (416, 544))
     recipe = paper_recipe(cls)
     pick = lambda name, flag: flag if flag is not None else recipe.get(name)
@@ -341,7 +359,7 @@ def run_train(a) -> int:
     run = train(model, data, loss=loss, optimizer=pick('optimizer', a.optimizer), lr=pick('lr', a.lr),
                 weight_decay=pick('weight_decay', a.weight_decay), epochs=pick('epochs', a.epochs), batch_size=pick('batch_size', a.batch_size),
                 schedule=pick('schedule', a.schedule), step_size=pick('step_size', a.step_size), grad_clip=pick('grad_clip', a.grad_clip),
-                amp=not a.no_amp, device=a.device, out_dir=a.out, eval_data=test, eval_protocol=protocol, resume=True if a.resume else None,
+                amp=not a.no_amp, device=a.device, out_dir=a.out, eval_data=test, eval_protocol=protocol, resume=a.out if a.resume else None,
                 checkpoint_every=a.checkpoint_every, seed=a.seed, num_workers=a.workers, progress=not a.no_progress)
     print(' '.join(f'{k}={v:.4g}' if isinstance(v, float) else f'{k}={v}' for k, v in run.epochs[-1].items()))
     print('wrote', Path(a.out)/'model', '— use it with:')

@@ -4,17 +4,18 @@
 
 # %% ../nbs/01_clip.ipynb #d7262904
 from __future__ import annotations
-import os, socket, logging, warnings
+import os, socket, logging
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F, open_clip
 from open_clip.modified_resnet import ModifiedResNet
 from .core import resolve_device, register_tiny_configs, tiny_clip, TINY_CONFIGS
+from .weights import read_weights, is_torchscript
 
 # %% auto #0
 __all__ = ['OPENAI_EXTRA_KEYS', 'PRECISIONS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'FEATURE_MODES',
-           'read_checkpoint', 'resolve_weights', 'check_state_dict', 'load_clip', 'is_resnet', 'embed_dim', 'stride',
-           'resnet_stages', 'interpolate_pos_embed', 'keep_channels', 'attnpool_tokens', 'dense_features',
-           'clip_reference', 'build_clip', 'resolve_clip', 'similarity_map']
+           'check_finite', 'read_checkpoint', 'resolve_weights', 'check_state_dict', 'load_clip', 'is_resnet',
+           'embed_dim', 'stride', 'resnet_stages', 'interpolate_pos_embed', 'keep_channels', 'attnpool_tokens',
+           'dense_features', 'clip_reference', 'build_clip', 'resolve_clip', 'similarity_map']
 
 # %% ../nbs/01_clip.ipynb #a9103e0e
 OPENAI_EXTRA_KEYS = ('input_resolution', 'context_length', 'vocab_size')
@@ -30,26 +31,20 @@ def _unwrap_state_dict(obj, path:Path) -> dict:
     if all(k.startswith('module.') for k in obj): obj = {k[7:]: v for k, v in obj.items()}
     return obj
 
+def check_finite(sd:dict, # names -> tensors
+                 source, # where they come from (a file), named in the error
+                ) -> dict:
+    "`sd`, refused in one line naming `source` if a floating-point tensor holds NaN or inf."
+    bad = [k for k, v in sd.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad: raise ValueError(f"{source}: non-finite weights (NaN or inf) in {', '.join(bad[:3])}{' …' if len(bad) > 3 else ''}")
+    return sd
+
 def read_checkpoint(path:str|Path, # a TorchScript `.pt`, a state-dict `.pt`/`.pth`/`.bin`, or `.safetensors`
                    ) -> tuple[dict, bool]:
-    "The state dict in `path`, and whether it is in OpenAI's format (which needs QuickGELU)."
+    "The state dict in `path`, and whether it is in OpenAI's format (which needs QuickGELU); nothing in the file is run."
     path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no such checkpoint file")
-    if path.stat().st_size == 0: raise ValueError(f"{path}: empty checkpoint file")
-    if path.suffix == '.safetensors':
-        from safetensors.torch import load_file
-        try: sd = load_file(str(path))
-        except Exception: raise ValueError(f"{path}: not a readable .safetensors file") from None
-        return _unwrap_state_dict(sd, path), any(k in sd for k in OPENAI_EXTRA_KEYS)
-    try:
-        with warnings.catch_warnings():   # torch >= 2.9 marks TorchScript deprecated; OpenAI's files are TorchScript
-            warnings.simplefilter('ignore', FutureWarning)
-            sd, jit = torch.jit.load(str(path), map_location='cpu').state_dict(), True
-    except Exception:
-        try: sd, jit = torch.load(str(path), map_location='cpu', weights_only=True), False
-        except Exception: raise ValueError(f"{path}: not a TorchScript archive, a state-dict checkpoint or a .safetensors file") from None
-    sd = _unwrap_state_dict(sd, path)
-    return sd, jit or any(k in sd for k in OPENAI_EXTRA_KEYS)
+    sd = check_finite(_unwrap_state_dict(read_weights(path), path), path)
+    return sd, is_torchscript(path) or any(k in sd for k in OPENAI_EXTRA_KEYS)
 
 # %% ../nbs/01_clip.ipynb #3d6d49aa
 def _hub_reachable(host:str='huggingface.co', timeout:float=3.0) -> bool:

@@ -31,15 +31,9 @@ def resolve_device(device:str|torch.device|None=None, # 'cpu', 'cuda', 'cuda:1',
 # %% ../nbs/00_core.ipynb #4f07eb5e
 MIN_IMAGE_SIDE = 16
 
-def _to_rgb8(im:Image.Image) -> np.ndarray:
-    "An RGB uint8 array from a PIL image of any mode."
-    if im.mode in ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I'):
-        a = np.asarray(im, dtype=np.float64)
-        return np.repeat((a / (65535.0 if a.max() > 255 else 255.0) * 255.0).round().clip(0, 255).astype(np.uint8)[..., None], 3, -1)
-    if im.mode == 'F':
-        a = np.asarray(im, dtype=np.float64)
-        rng = (a.max() - a.min()) or 1.0
-        return np.repeat(((a - a.min()) / rng * 255).round().astype(np.uint8)[..., None], 3, -1)
+def _to_rgb8(im:Image.Image, name:str='image') -> np.ndarray:
+    "An RGB uint8 array from a PIL image of any mode (16-bit, 32-bit integer and float modes by the rules of `_array_to_rgb8`)."
+    if im.mode in ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I', 'F'): return _array_to_rgb8(np.asarray(im), name)
     if im.mode in ('RGBA', 'LA', 'PA') or (im.mode == 'P' and 'transparency' in im.info):
         im = im.convert('RGBA')
         bg = Image.new('RGBA', im.size, (0, 0, 0, 255))
@@ -60,12 +54,17 @@ def _array_to_rgb8(a:np.ndarray, name:str) -> np.ndarray:
     if a.ndim != 3 or a.shape[-1] not in (1, 3, 4): raise ValueError(f"{name}: expected an HxW, HxWx3 or HxWx4 image array, got shape {tuple(a.shape)}")
     if a.shape[-1] == 4: a = a[..., :3]
     if a.shape[-1] == 1: a = np.repeat(a, 3, -1)
-    if a.dtype == np.uint8: return np.ascontiguousarray(a)
-    if a.dtype == np.uint16: return (a.astype(np.float64) / 257.0).round().astype(np.uint8)
-    if np.issubdtype(a.dtype, np.floating):
-        if not np.isfinite(a).all() or a.min() < 0 or a.max() > 1: raise ValueError(f"{name}: float images must hold values in [0, 1]")
-        return (a * 255).round().astype(np.uint8)
-    raise ValueError(f"{name}: unsupported image dtype {a.dtype}")
+    kind, size = a.dtype.kind, a.dtype.itemsize   # by kind and size, so that big-endian arrays follow the same rules
+    if (kind, size) == ('u', 1): return np.ascontiguousarray(a)
+    if (kind, size) in (('u', 2), ('i', 4)):   # uint16 (16-bit PNG, PIL 'I;16*') and int32 (PIL 'I'): 16-bit values, 0..65535
+        if kind == 'i' and (a.min() < 0 or a.max() > 65535):
+            raise ValueError(f"{name}: 32-bit integer images must hold 16-bit values (0 to 65535), not {a.min()} to {a.max()}")
+        return (a.astype(np.float64) / 257.0).round().astype(np.uint8)
+    if kind == 'f':
+        if bad := int((~np.isfinite(a)).any(-1).sum()): raise ValueError(f"{name}: float image has {bad} NaN or inf pixels")
+        if a.min() < 0 or a.max() > 1: raise ValueError(f"{name}: float images must hold values in [0, 1], not {a.min():g} to {a.max():g}")
+        return (a.astype(np.float64) * 255).round().astype(np.uint8)
+    raise ValueError(f"{name}: unsupported image dtype {a.dtype} (use uint8, uint16, int32 with 16-bit values, or float in [0, 1])")
 
 def load_image(image:str|Path|Image.Image|np.ndarray, # a path, a PIL image, or an HxW[xC] array
               ) -> np.ndarray:
@@ -80,10 +79,10 @@ def load_image(image:str|Path|Image.Image|np.ndarray, # a path, a PIL image, or 
     try:
         with Image.open(path) as im:
             im.load()
-            a = _to_rgb8(ImageOps.exif_transpose(im))
+            im = ImageOps.exif_transpose(im)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise ValueError(f"{path}: not a readable image ({str(e).splitlines()[0][:120]})") from None
-    return _check_size(a, str(path))
+    return _check_size(_to_rgb8(im, str(path)), str(path))
 
 # %% ../nbs/00_core.ipynb #c3fdb875
 @contextlib.contextmanager

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_data.ipynb #8a5b8939
 from __future__ import annotations
-import os, re, csv
+import os, re, csv, warnings
 from pathlib import Path
 import numpy as np, h5py, torch
 from PIL import Image, UnidentifiedImageError
@@ -142,7 +142,10 @@ def nyu_mat_scene(f:h5py.File, # an open nyu_depth_v2_labeled.mat
                  ) -> str:
     "The scene type of `frame`, read through `sceneTypes`' object reference."
     st = f['sceneTypes']
-    return ''.join(map(chr, f[st[np.unravel_index(frame, st.shape)]][()].ravel()))
+    target = f[st[np.unravel_index(frame, st.shape)]]
+    if not (isinstance(target, h5py.Dataset) and target.dtype == np.uint16 and target.size <= 64):
+        raise ValueError(f"sceneTypes' reference for frame {frame} points to {_describe(target)}, not a MATLAB string")
+    return ''.join(map(chr, target[()].ravel()))
 
 # %% ../nbs/06_data.ipynb #d4460ebe
 def bts_entries(path:Path, # a BTS/AdaBins NYU folder
@@ -163,11 +166,15 @@ INDEX_COLUMNS = ('frame', 'scene_type', 'rgb', 'depth')
 def index_entries(path:Path, # a folder with index.csv
                  ) -> dict[int, tuple[str, Path, Path]]:
     "frame → (scene type, rgb, depth) from `path/index.csv`."
-    with open(path/'index.csv', newline='') as f: reader = csv.DictReader(f); rows = list(reader)
-    if missing := [c for c in INDEX_COLUMNS if c not in (reader.fieldnames or [])]: raise ValueError(f"{path/'index.csv'}: no column {', '.join(missing)} (expected {', '.join(INDEX_COLUMNS)})")
+    try:
+        with open(path/'index.csv', newline='', encoding='utf-8-sig') as f: reader = csv.DictReader(f); rows, columns = list(reader), reader.fieldnames or []
+    except UnicodeDecodeError as e: raise ValueError(f"{path/'index.csv'}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    if missing := [c for c in INDEX_COLUMNS if c not in columns]: raise ValueError(f"{path/'index.csv'}: no column {', '.join(missing)} (expected {', '.join(INDEX_COLUMNS)})")
     out = {}
     for i, r in enumerate(rows, 2):
+        if any(r[c] is None for c in INDEX_COLUMNS): raise ValueError(f"{path/'index.csv'}:{i}: {sum(v is not None for v in r.values())} fields, expected {len(columns)}")
         if not r['frame'].strip().isdigit(): raise ValueError(f"{path/'index.csv'}:{i}: frame {r['frame']!r} is not a 0-based frame index")
+        if int(r['frame']) in out: raise ValueError(f"{path/'index.csv'}:{i}: frame {int(r['frame'])} is listed twice")
         for k in ('rgb', 'depth'):
             if not (path/r[k]).is_file(): raise FileNotFoundError(f"{path/r[k]}: missing (listed in {path/'index.csv'}:{i})")
         out[int(r['frame'])] = (r['scene_type'], path/r['rgb'], path/r['depth'])
@@ -228,9 +235,11 @@ def __getitem__(self:NYUDepthV2, i:int) -> dict:
         image, d = read_pair(rgb, depth, 1000)
         return dict(image=image, depth=d, frame=frame, scene=scene)
     f = self._file()
-    return dict(image=np.ascontiguousarray(f['images'][frame].transpose(2, 1, 0)),
-                depth=np.ascontiguousarray(f[NYU_GT_KEYS[self.gt]][frame].T, dtype=np.float32),
-                frame=frame, scene=nyu_mat_scene(f, frame))
+    try: return dict(image=np.ascontiguousarray(f['images'][frame].transpose(2, 1, 0)),
+                     depth=np.ascontiguousarray(f[NYU_GT_KEYS[self.gt]][frame].T, dtype=np.float32),
+                     frame=frame, scene=nyu_mat_scene(f, frame))
+    except Exception as e:   # a corrupt chunk, a broken sceneTypes reference: h5py's messages name neither file nor frame
+        raise ValueError(f"{self.path}: frame {frame} cannot be read ({type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''})") from None
 
 @patch(as_prop=True)
 def scenes(self:NYUDepthV2) -> list[str]:
@@ -262,15 +271,18 @@ def bts_entries(list_file:Path, # a BTS-format list: '<rgb> <depth or None> <foc
                 gt_root:Path, # what depth paths are relative to
                ) -> tuple[list[tuple[int, str, Path, Path, float]], int]:
     "The (line, scene, rgb, depth, focal) entries of `list_file` that have ground truth, and how many were skipped."
-    entries, skipped = [], 0
-    for i, line in enumerate(list_file.read_text().splitlines()):
+    entries, skipped, absent = [], 0, 0
+    try: lines = list_file.read_text(encoding='utf-8').splitlines()
+    except UnicodeDecodeError as e: raise ValueError(f"{list_file}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    for i, line in enumerate(lines):
         if not line.strip(): continue
         try: rgb, depth, focal = line.split(); focal = float(focal)
         except ValueError: raise ValueError(f"{list_file}:{i+1}: expected '<rgb> <depth or None> <focal>', got {line.strip()!r}") from None
         image, gt = root/rgb.lstrip('/'), gt_root/depth.lstrip('/')
         if not image.is_file(): raise FileNotFoundError(f"{list_file}:{i+1}: {image}: no such image")
-        if depth == 'None' or not gt.is_file(): skipped += 1
+        if depth == 'None' or not gt.is_file(): skipped, absent = skipped + 1, absent + (depth != 'None')
         else: entries.append((i, kitti_drive(rgb), image, gt, focal))
+    if absent: warnings.warn(f"{list_file}: {absent} of {skipped} skipped entries name a depth file that does not exist under {gt_root}", stacklevel=2)
     return entries, skipped
 
 # %% ../nbs/06_data.ipynb #9efbe45b

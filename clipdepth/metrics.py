@@ -56,6 +56,7 @@ def _as_maps(x, name:str) -> np.ndarray:
     if torch.is_tensor(x): x = x.detach().to('cpu', torch.float64).numpy()
     x = np.asarray(x, dtype=np.float64)
     if x.ndim == 4 and x.shape[1] == 1: x = x[:, 0]
+    if x.ndim in (3, 4) and x.shape[-1] == 1: x = x[..., 0]   # HxWx1 (an image with its channel last) is one image, BxHxWx1 a batch
     if x.ndim == 2: x = x[None]
     if x.ndim != 3: raise ValueError(f"{name} has shape {x.shape}: expected HxW, BxHxW or Bx1xHxW")
     return x
@@ -63,8 +64,11 @@ def _as_maps(x, name:str) -> np.ndarray:
 def _as_mask(mask, shape:tuple) -> np.ndarray:
     "`mask` as a boolean array that broadcasts to `shape` (BxHxW)."
     if mask is None: return np.ones(shape[1:], bool)
-    m = (mask.detach().cpu().numpy() if torch.is_tensor(mask) else np.asarray(mask)).astype(bool)
+    m = mask.detach().cpu().numpy() if torch.is_tensor(mask) else np.asarray(mask)
+    if m.dtype.kind in 'fc' and (nan := int(np.isnan(m).sum())): raise ValueError(f"mask is NaN at {nan} pixels: pass a boolean mask")
+    m = m.astype(bool)
     if m.ndim == 4 and m.shape[1] == 1: m = m[:, 0]
+    if m.ndim in (3, 4) and m.shape[-1] == 1 and m.shape[:-1] in (shape[1:], shape): m = m[..., 0]
     if m.shape not in (shape[1:], shape): raise ValueError(f"mask has shape {m.shape}: expected {shape[1:]} or {shape}")
     return m
 
@@ -132,13 +136,16 @@ def depth_metrics(pred, gt, # predicted and ground-truth depth (metres): HxW, Bx
                  ) -> dict:
     "abs_rel, sq_rel, rmse, rmse_log, log10, silog, d1, d2, d3 over valid pixels: floats for HxW input, per-image arrays for a batch."
     m = metrics_from_stats(depth_stats(pred, gt, mask, crop, min_depth, max_depth, min_pred, clamp))
-    return {k: float(v[0]) for k, v in m.items()} if np.ndim(pred) == 2 else m
+    single = np.ndim(pred) == 2 or (np.ndim(pred) == 3 and np.shape(pred)[-1] == 1)   # HxW or HxWx1
+    return {k: float(v[0]) for k, v in m.items()} if single else m
 
 # %% ../nbs/04_metrics.ipynb #8f36aaa9
 def mean_metrics(rows:list[dict], # per-image metric dicts (floats), or batched ones (arrays)
                 ) -> dict:
     "The mean of each metric over the images that have one (NaN-aware), plus `n_images` averaged."
     if not rows: raise ValueError("no per-image metrics to average")
+    if bad := next(((i, k) for i, r in enumerate(rows) for k in METRICS if not isinstance(r, dict) or k not in r), None):
+        raise ValueError(f"row {bad[0]} has no {bad[1]}: each row needs every metric ({', '.join(METRICS)})")
     table = np.stack([np.concatenate([np.atleast_1d(np.asarray(r[k], np.float64)) for r in rows]) for k in METRICS], 1)
     ok = ~np.isnan(table).any(1)
     if not ok.all(): warnings.warn(f"{(~ok).sum()} of {len(ok)} images have no valid pixels and are left out of the mean", stacklevel=2)

@@ -4,9 +4,8 @@
 
 # %% ../nbs/19_models.ipynb #e1a1d21b
 from __future__ import annotations
-import json
 from pathlib import Path
-from .pretrained import PRETRAINED_FORMAT
+from .pretrained import read_config
 from .losses import DepthLoss
 from .depthclip import DepthCLIP
 from .adapters import ClipAdapterDepth, CoarseRefinedDepth, MultiScaleAdapterDepth
@@ -61,15 +60,8 @@ def paper_loss(method, kind:str|None=None, # replace the method's pixel loss ('l
 # %% ../nbs/19_models.ipynb #476443d9
 def saved_class(path:str|Path) -> type:
     "The model class a `save_pretrained` folder holds."
-    path = Path(path)
-    cfg = path/'config.json'
-    if not cfg.is_file(): raise FileNotFoundError(f"{path}: no config.json (not a folder written by save_pretrained or clipdepth train)")
-    try: doc = json.loads(cfg.read_text(encoding='utf-8'))
-    except (ValueError, UnicodeDecodeError) as e: raise ValueError(f"{cfg}: not valid JSON ({e})") from None
-    if not isinstance(doc, dict) or doc.get('format') != PRETRAINED_FORMAT:
-        raise ValueError(f"{cfg}: not a clipdepth model config (format {doc.get('format') if isinstance(doc, dict) else None!r}, expected {PRETRAINED_FORMAT!r})")
-    by_name = {c.__name__: c for c in METHODS.values()}
-    if doc.get('cls') not in by_name: raise ValueError(f"{cfg}: holds an unknown model class {doc.get('cls')!r}")
+    doc, by_name = read_config(path), {c.__name__: c for c in METHODS.values()}
+    if doc['cls'] not in by_name: raise ValueError(f"{Path(path)/'config.json'}: holds an unknown model class {doc['cls']!r}")
     return by_name[doc['cls']]
 
 def from_pretrained(path:str|Path, # a folder written by `save_pretrained` or `clipdepth train` (its model/ folder)

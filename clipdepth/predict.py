@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_predict.ipynb #b15e057f
 from __future__ import annotations
-import contextlib, logging, math, os, signal, warnings
+import contextlib, logging, math, os, signal, sys, warnings
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -16,10 +16,10 @@ from .metrics import crop_box
 from .tower import folded_tower
 
 # %% auto #0
-__all__ = ['AMP_DTYPES', 'PASTE_BATCH_PIXELS', 'CPU_FORWARD_PIXELS', 'working_size', 'working_region', 'extra_tensor',
-           'input_error', 'quiet_decoders', 'ImageInputs', 'collate', 'collate_in_worker', 'leave_ctrl_c_to_main',
-           'autocast', 'eval_mode', 'fast_tower', 'paste_group', 'Predictor', 'flip_batch', 'predict_groups',
-           'check_extras', 'predict_batches']
+__all__ = ['PR_SET_PDEATHSIG', 'AMP_DTYPES', 'PASTE_BATCH_PIXELS', 'CPU_FORWARD_PIXELS', 'working_size', 'working_region',
+           'extra_tensor', 'input_error', 'quiet_decoders', 'ImageInputs', 'collate', 'collate_in_worker',
+           'die_with_parent', 'leave_ctrl_c_to_main', 'autocast', 'eval_mode', 'fast_tower', 'paste_group', 'Predictor',
+           'flip_batch', 'predict_groups', 'check_extras', 'nonfinite_error', 'predict_batches']
 
 # %% ../nbs/07_predict.ipynb #b8a9b14f
 def working_size(h:int, w:int, long_side:int=544, multiple:int=32) -> tuple[int, int]:
@@ -114,9 +114,19 @@ def collate_in_worker(samples:list[tuple]) -> tuple[list, list]:
     groups, failed = collate(samples)
     return [(i, x.numpy(), boxes, sizes, {k: v.numpy() for k, v in ex.items()}) for i, x, boxes, sizes, ex in groups], failed
 
+PR_SET_PDEATHSIG = 1   # prctl(2): the signal the kernel sends this process when the thread that forked it dies
+
+def die_with_parent():
+    "Have the kernel SIGKILL this process when its parent dies (Linux; a no-op elsewhere), so that no worker outlives a killed run."
+    if not sys.platform.startswith('linux'): return
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1: os._exit(1)   # the parent died before the signal was set
+
 def leave_ctrl_c_to_main(worker_id:int):
-    "A DataLoader worker's start: ignore SIGINT, so that Ctrl-C stops the main process, which then stops its workers in order."
+    "A DataLoader worker's start: ignore SIGINT, so that Ctrl-C stops the main process, which then stops its workers in order; die with it."
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
 
 # %% ../nbs/07_predict.ipynb #0ef6a5ba
 AMP_DTYPES = {True: torch.float16, 'fp16': torch.float16, 'bf16': torch.bfloat16}
@@ -236,6 +246,11 @@ def check_extras(model:Predictor, extras, n:int) -> list|None:
             raise ValueError(f"{type(model).__name__} takes {', '.join(model.extra_inputs) or 'no extra inputs'}, not {', '.join(sorted(e or {})) or 'none'}")
     return extras
 
+def nonfinite_error(item) -> ValueError:
+    "The error for an image whose predicted depth holds NaN or inf, naming it when it is a file."
+    name = f'{Path(item)}: ' if isinstance(item, (str, os.PathLike)) else ''
+    return ValueError(f"{name}the model predicted non-finite depth (NaN or inf) for this image; check the model's weights")
+
 def predict_batches(model:Predictor, images:list, tta:bool, batch_size:int, amp:bool|str, num_workers:int, errors:str, extras=None):
     "The loop of every `predict_iter`: yield `(index, depth)` for each image as its batch completes, or `(index, error)`."
     if errors not in ('raise', 'yield'): raise ValueError(f"errors must be 'raise' or 'yield', not {errors!r}")
@@ -249,10 +264,11 @@ def predict_batches(model:Predictor, images:list, tta:bool, batch_size:int, amp:
     loader = torch.utils.data.DataLoader(inputs, batch_size=batch_size, num_workers=workers, collate_fn=collate_in_worker if workers else collate,
                                          worker_init_fn=leave_ctrl_c_to_main if workers else None)
     for groups, failed in loader:
-        for i, e in failed:
+        out = predict_groups(model, groups, tta, amp)
+        for i, e in failed + [(i, nonfinite_error(items[i])) for i, d in out if not np.isfinite(d).all()]:
             if errors == 'raise': raise e
             yield i, e
-        yield from predict_groups(model, groups, tta, amp)
+        yield from ((i, d) for i, d in out if np.isfinite(d).all())
 
 # %% ../nbs/07_predict.ipynb #3cdd9679
 @patch

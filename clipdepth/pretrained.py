@@ -7,13 +7,14 @@ from __future__ import annotations
 import hashlib, json
 from pathlib import Path
 import torch, torch.nn as nn
-from safetensors.torch import save as st_save, load as st_load
+from safetensors.torch import save as st_save
 from .core import resolve_device, atomic_write, save_json
-from .clip import check_state_dict
+from .clip import check_state_dict, check_finite
+from .weights import read_weights
 
 # %% auto #0
 __all__ = ['PRETRAINED_FORMAT', 'frozen_keys', 'trainable_state_dict', 'frozen_checksum', 'trainable_params', 'train_mode',
-           'Pretrained', 'load_trainable']
+           'read_config', 'Pretrained', 'load_trainable']
 
 # %% ../nbs/13_pretrained.ipynb #c65ed458
 def frozen_keys(model:nn.Module) -> set[str]:
@@ -58,6 +59,22 @@ def train_mode(model:nn.Module) -> nn.Module:
 # %% ../nbs/13_pretrained.ipynb #d3e094c8
 PRETRAINED_FORMAT = 'clipdepth-pretrained-1'
 
+def read_config(path:str|Path, # a folder written by save_pretrained
+               ) -> dict:
+    "The folder's `config.json`, checked: JSON, an object of this format, with every key loading needs."
+    path = Path(path); cfg = path/'config.json'
+    if not cfg.is_file(): raise FileNotFoundError(f"{path}: no config.json (not a folder written by save_pretrained or clipdepth train)")
+    try: doc = json.loads(cfg.read_text(encoding='utf-8'))
+    except (ValueError, UnicodeDecodeError) as e: raise ValueError(f"{cfg}: not valid JSON ({e})") from None
+    if not isinstance(doc, dict): raise ValueError(f"{cfg}: holds a JSON {type(doc).__name__}, not an object")
+    if doc.get('format') != PRETRAINED_FORMAT:
+        raise ValueError(f"{cfg}: not a clipdepth model config (format {doc.get('format')!r}, expected {PRETRAINED_FORMAT!r})")
+    conf = doc.get('config') if isinstance(doc.get('config'), dict) else {}
+    missing = [k for k in ('cls', 'config', 'frozen_checksum') if k not in doc] + [f'config.{k}' for k in ('clip', 'kwargs') if k not in conf]
+    if missing: raise ValueError(f"{cfg}: missing {', '.join(missing)}")
+    if not isinstance(conf['kwargs'], dict): raise ValueError(f"{cfg}: config.kwargs is a {type(conf['kwargs']).__name__}, not an object")
+    return doc
+
 class Pretrained:
     "Mixin: `save_pretrained(dir)` / `cls.from_pretrained(dir)` — config JSON + trainable weights; the CLIP by reference."
     pretrained_parts = ('clip',)
@@ -77,13 +94,10 @@ class Pretrained:
                         clip=None, # a CLIP model (or reference) to use instead of config.clip
                        ):
         "The model saved in `path`, in eval mode."
-        path = Path(path)
-        if not (path/'config.json').is_file(): raise FileNotFoundError(f"{path}: no config.json (not a save_pretrained folder)")
-        doc = json.loads((path/'config.json').read_text())
-        if doc.get('format') != PRETRAINED_FORMAT or doc.get('cls') != cls.__name__:
-            raise ValueError(f"{path}: holds a {doc.get('cls', 'unknown model')} ({doc.get('format')}), not a {cls.__name__}")
+        path, doc = Path(path), read_config(path)
+        if doc['cls'] != cls.__name__: raise ValueError(f"{path/'config.json'}: holds a {doc['cls']}, not a {cls.__name__}")
         model = cls(clip if clip is not None else doc['config']['clip'], **doc['config']['kwargs']).to(resolve_device(device))
-        load_trainable(model, st_load((path/'model.safetensors').read_bytes()), path/'model.safetensors')
+        load_trainable(model, check_finite(read_weights(path/'model.safetensors'), path/'model.safetensors'), path/'model.safetensors')
         if (got := frozen_checksum(model)) != doc['frozen_checksum']:
             raise ValueError(f"{path}: the frozen CLIP weights differ from those the model was saved with (checksum {got}, saved {doc['frozen_checksum']}); pass clip= the same CLIP")
         return model.eval()

@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_training.ipynb #e835eac4
 from __future__ import annotations
-import contextlib, csv, io, json, os, random, time
+import contextlib, csv, io, json, math, numbers, os, random, time
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn
@@ -18,8 +18,9 @@ from .pretrained import trainable_state_dict, trainable_params, train_mode, load
 from .evaluation import evaluate
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'SCHEDULES', 'ResumableSampler', 'make_optimizer', 'make_schedule', 'save_checkpoint', 'load_checkpoint',
-           'to_device', 'model_inputs', 'train_step', 'TrainRun', 'train']
+__all__ = ['OPTIMIZERS', 'SCHEDULES', 'CHECKPOINT_KEYS', 'SETTING_RULES', 'ResumableSampler', 'make_optimizer', 'make_schedule',
+           'save_checkpoint', 'load_checkpoint', 'to_device', 'model_inputs', 'train_step', 'TrainRun',
+           'check_settings', 'worker_count', 'train']
 
 # %% ../nbs/15_training.ipynb #7550f46b
 class ResumableSampler(torch.utils.data.DistributedSampler):
@@ -29,7 +30,7 @@ class ResumableSampler(torch.utils.data.DistributedSampler):
         self.start = 0
     def set_epoch(self, epoch:int, start:int=0):
         "Draw the order of `epoch`, skipping its first `start` items."
-        super().set_epoch(epoch); self.start = start
+        super().set_epoch(epoch); self.start = min(start, self.num_samples)
     def __iter__(self): return iter(list(super().__iter__())[self.start:])
     def __len__(self): return self.num_samples - self.start
 
@@ -81,12 +82,15 @@ def save_checkpoint(path:Path, model:nn.Module, opt, sched, scaler, state:dict):
     meta = dict(state, optim_groups=osd['param_groups'], optim_extra=extra, schedule=sched.state_dict(), scaler=scaler.state_dict(), rng=rng_j)
     with atomic_write(path) as f: f.write(st_save(tensors, metadata={'clipdepth': json.dumps(meta)}))
 
+CHECKPOINT_KEYS = ('step', 'losses', 'seconds', 'epochs', 'fingerprint', 'optim_groups', 'optim_extra', 'schedule', 'scaler', 'rng')
+
 def load_checkpoint(path:Path, model:nn.Module, opt, sched, scaler) -> dict:
     "Restore a `save_checkpoint` file into the model, optimiser, schedule, scaler and RNGs; return its state."
     try:
         with safe_open(str(path), 'pt') as f: meta = json.loads(f.metadata()['clipdepth'])
         tensors = st_load(path.read_bytes())
     except Exception as e: raise ValueError(f"{path}: not a clipdepth training checkpoint ({str(e).splitlines()[0][:100]})") from None
+    if missing := [k for k in CHECKPOINT_KEYS if k not in meta]: raise ValueError(f"{path}: not a complete training checkpoint (no {', '.join(missing)})")
     load_trainable(model, {k[6:]: v for k, v in tensors.items() if k.startswith('model/')}, path)
     state = {}
     for k, v in tensors.items():
@@ -168,9 +172,16 @@ def _write_log(path:Path, rows:list[dict]):
     with atomic_write(path, 'w') as f: f.write(buf.getvalue())
 
 # %% ../nbs/15_training.ipynb #190bd526
-def _fingerprint(data, batch_size, world, epochs, seed, optimizer, schedule, lr) -> dict:
-    "The settings a resumed run must share with the run it continues."
-    return dict(items=len(data), batch_size=batch_size, processes=world, epochs=epochs, seed=seed, optimizer=optimizer, schedule=schedule, lr=lr)
+def _fingerprint(data, batch_size, world, epochs, seed, optimizer, schedule, lr, loss_fn, **more) -> dict:
+    "The settings a resumed run must share with the run it continues: the data (its size, crop and scale), the loss, the optimisation."
+    return dict(items=len(data), data=repr(data), loss=repr(loss_fn), batch_size=batch_size, processes=world, epochs=epochs, seed=seed,
+                optimizer=optimizer, schedule=schedule, lr=lr, **more)
+
+def _check_progress(path, state:dict, total:int, steps_per_epoch:int):
+    "Refuse a checkpoint whose step, losses and logged epochs do not describe one point of this run."
+    step, rows = state['step'], len(state['epochs'])
+    if not (type(step) is int and 0 <= step <= total and len(state['losses']) == step and rows * steps_per_epoch <= step <= (rows + 1) * steps_per_epoch):
+        raise ValueError(f"{path}: an inconsistent checkpoint (step {step!r} of {total}, {len(state['losses'])} losses, {rows} epochs logged)")
 
 def _check_fingerprint(path, saved:dict, now:dict):
     "Refuse to resume a run with other settings, naming them."
@@ -193,6 +204,28 @@ def _check_items(data):
     item = data[0]
     if not (isinstance(item, dict) and torch.is_tensor(item.get('image')) and item['image'].is_floating_point() and torch.is_tensor(item.get('depth'))):
         raise TypeError(f"training items must hold float image and depth tensors: wrap {type(data).__name__} in DepthTrainSet")
+
+def _number(v) -> bool: return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+def _integer(v) -> bool: return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+SETTING_RULES = {   # setting -> (what it must be, the test)
+    'lr': ('a finite number > 0', lambda v: _number(v) and v > 0), 'gamma': ('a finite number > 0', lambda v: _number(v) and v > 0),
+    'weight_decay': ('a finite number >= 0', lambda v: _number(v) and v >= 0), 'momentum': ('a finite number >= 0', lambda v: _number(v) and v >= 0),
+    'grad_clip': ('None or a finite number > 0', lambda v: v is None or (_number(v) and v > 0)),
+    'epochs': ('an integer >= 1', lambda v: _integer(v) and v >= 1), 'batch_size': ('an integer >= 1', lambda v: _integer(v) and v >= 1),
+    'step_size': ('None or an integer >= 1', lambda v: v is None or (_integer(v) and v >= 1)),
+    'checkpoint_every': ('None or an integer >= 1', lambda v: v is None or (_integer(v) and v >= 1)),
+    'seed': ('an integer in [0, 2**32)', lambda v: _integer(v) and 0 <= v < 2**32), 'num_workers': ('an integer >= 0', lambda v: _integer(v) and v >= 0)}
+
+def check_settings(**settings):
+    "Refuse, in one line naming it, a numeric setting of `train` out of its range (a negative grad_clip would reverse the gradient)."
+    for k, v in settings.items():
+        what, ok = SETTING_RULES[k]
+        if not ok(v): raise ValueError(f"{k} must be {what}, not {v!r}")
+
+def worker_count(num_workers:int) -> int:
+    "DataLoader processes for `num_workers`: at most one per CPU this process may use."
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+    return min(num_workers, cpus)
 
 # %% ../nbs/15_training.ipynb #e45eca53
 def _evaluate_row(model, eval_data, protocol, batch_size) -> dict:
@@ -227,6 +260,8 @@ def train(model:nn.Module, # a model with frozen parts (requires_grad=False) and
           progress:bool=True, # tqdm bar
          ) -> TrainRun:
     "Train the trainable parts of `model` on `data`; log, evaluate, checkpoint, and save the result."
+    check_settings(lr=lr, gamma=gamma, weight_decay=weight_decay, momentum=momentum, grad_clip=grad_clip, epochs=epochs, batch_size=batch_size,
+                   step_size=step_size, checkpoint_every=checkpoint_every, seed=seed, num_workers=num_workers)
     rank, world, started = _distributed(resolve_device(device))
     try:
         dev = _device(device, world)
@@ -237,19 +272,21 @@ def train(model:nn.Module, # a model with frozen parts (requires_grad=False) and
         loss_fn, out = make_loss(loss), Path(out_dir) if out_dir is not None else None
         if out is not None and rank == 0: out.mkdir(parents=True, exist_ok=True)
         sampler = ResumableSampler(data, world, rank, seed=seed)
-        loader = torch.utils.data.DataLoader(data, batch_size=batch_size, sampler=sampler, num_workers=num_workers,
+        loader = torch.utils.data.DataLoader(data, batch_size=batch_size, sampler=sampler, num_workers=worker_count(num_workers),
                                              pin_memory=dev.type == 'cuda', generator=torch.Generator().manual_seed(seed))
         steps_per_epoch = len(loader)
         opt = make_optimizer(params, optimizer, lr, weight_decay, momentum)
         sched = make_schedule(opt, schedule, lr, epochs, steps_per_epoch, step_size, gamma)
         scaler = torch.amp.GradScaler('cuda', enabled=amp and dev.type == 'cuda')
-        finger = _fingerprint(data, batch_size, world, epochs, seed, optimizer, schedule, lr)
+        finger = _fingerprint(data, batch_size, world, epochs, seed, optimizer, schedule, lr, loss_fn, weight_decay=weight_decay,
+                              momentum=momentum, step_size=step_size, gamma=gamma, grad_clip=grad_clip)
         ckpt = _checkpoint_path(resume, out)
         torch.manual_seed(seed)
-        state = dict(step=0, losses=[], seconds=[], epochs=[], fingerprint=finger)
+        state = dict(step=0, losses=[], parts={}, seconds=[], epochs=[], fingerprint=finger)
         if ckpt is not None:
-            state = load_checkpoint(ckpt, model, opt, sched, scaler)
+            state = {'parts': {}, **load_checkpoint(ckpt, model, opt, sched, scaler)}
             _check_fingerprint(ckpt, state['fingerprint'], finger)
+            _check_progress(ckpt, state, epochs * steps_per_epoch, steps_per_epoch)
         if out is not None and rank == 0:
             save_json(dict(model=type(model).__name__, model_config=getattr(model, 'config', None), loss=repr(loss_fn), optimizer=optimizer, lr=lr,
                            weight_decay=weight_decay, momentum=momentum, epochs=epochs, batch_size=batch_size, processes=world, schedule=schedule,
@@ -272,12 +309,12 @@ def _run_epochs(net, model, data, sampler, loader, loss_fn, opt, sched, scaler, 
         if out is not None and rank == 0: save_checkpoint(out/'checkpoint.safetensors', model, opt, sched, scaler, state)
     bar = tqdm(total=epochs * steps_per_epoch, initial=state['step'], desc='train', unit='step', disable=not progress or rank != 0)
     try:
-        for epoch in range(state['step'] // steps_per_epoch, epochs):
+        for epoch in range(len(state['epochs']), epochs):   # a kill after an epoch's last step and before its row: the row is made now
             done = state['step'] - epoch * steps_per_epoch
             if hasattr(data, 'set_epoch'): data.set_epoch(epoch)
             sampler.set_epoch(epoch, start=done * batch_size)
             train_mode(model)
-            t0, parts = time.perf_counter(), {}
+            t0, parts = time.perf_counter(), state['parts']
             for batch in loader:
                 t = time.perf_counter()
                 total, p = train_step(net, model, to_device(batch, dev), loss_fn, opt, sched, scaler, grad_clip, amp)
@@ -287,7 +324,8 @@ def _run_epochs(net, model, data, sampler, loader, loss_fn, opt, sched, scaler, 
                 bar.update(); bar.set_postfix(epoch=epoch, loss=f'{vals[0]:.4f}')
                 if checkpoint_every and state['step'] % checkpoint_every == 0: checkpoint()
             first = epoch * steps_per_epoch
-            row = _epoch_row(epoch, state['step'], state['losses'][first:], parts, opt.param_groups[0]['lr'], time.perf_counter() - t0)
+            row = _epoch_row(epoch, state['step'], state['losses'][first:], {k: v[first:] for k, v in parts.items()}, opt.param_groups[0]['lr'],
+                             time.perf_counter() - t0)
             if eval_data is not None and rank == 0: row.update(_evaluate_row(model, eval_data, eval_protocol, batch_size))
             state['epochs'].append(row)
             if out is not None and rank == 0: _write_log(out/'log.csv', state['epochs'])
