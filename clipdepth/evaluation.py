@@ -13,7 +13,7 @@ import torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .core import resolve_device, atomic_write
-from .metrics import METRICS, SCORING, MetricAccumulator, mean_metrics, crop_mask
+from .metrics import METRICS, SCORING, ALIGNMENTS, MetricAccumulator, mean_metrics, crop_mask
 from .predict import Predictor
 
 # %% auto #0
@@ -62,7 +62,8 @@ class EvalResult:
         "The summary and pooled metrics as a small text table."
         head = f"{'':10}" + ''.join(f'{m:>9}' for m in metrics)
         rows = [f"{name:10}" + ''.join(f'{d[m]:9.3f}' for m in metrics) for name, d in [('mean', self.summary), ('pooled', self.pooled)]]
-        return '\n'.join([f"{self.protocol}: {self.summary['n_images']} images", head, *rows])
+        aligned = f", {self.info['align']}-aligned" if self.info.get('align') else ''
+        return '\n'.join([f"{self.protocol}{aligned}: {self.summary['n_images']} images", head, *rows])
 
     def __repr__(self): return self.table()
 
@@ -104,13 +105,15 @@ def evaluate(model, # anything with `predict(list of images)`, or a function ima
              device:str|torch.device|None=None, # move an nn.Module model here first; None leaves it where it is
              num_workers:int=0, # DataLoader processes decoding frames while the model runs
              progress:bool=True, # show a tqdm bar with the running abs_rel
+             align:str|None=None, # score each image after fitting it to its ground truth: 'median', 'lstsq', 'lstsq-disparity'
             ) -> EvalResult:
     "Score `model` on `dataset` under `protocol`: per-image metrics, their mean, per-scene and pooled numbers."
     if protocol not in PROTOCOLS: raise ValueError(f"unknown protocol {protocol!r}: use one of {', '.join(PROTOCOLS)}")
     if len(dataset) == 0: raise ValueError("the dataset is empty")
+    if align not in ALIGNMENTS: raise ValueError(f"unknown align {align!r}: use one of {', '.join(map(str, ALIGNMENTS))}")
     if device is not None and isinstance(model, torch.nn.Module): model.to(resolve_device(device))
     p = PROTOCOLS[protocol]
-    acc, predict = MetricAccumulator(**p['metrics']), predictor_fn(model, batch_size)
+    acc, predict = MetricAccumulator(**p['metrics'], align=align), predictor_fn(model, batch_size)
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, collate_fn=as_list)
     t0, model_s, pending, rows = time.perf_counter(), 0.0, deque(), []
     with ThreadPoolExecutor(1) as scorer, tqdm(total=len(dataset), desc=f'evaluate ({protocol})', unit='img', disable=not progress) as bar:
@@ -126,7 +129,7 @@ def evaluate(model, # anything with `predict(list of images)`, or a function ima
             while pending and (pending[0].done() or len(pending) > 2): collect()
         while pending: collect()
     wall = time.perf_counter() - t0
-    info = dict(model=type(model).__name__, dataset=repr(dataset), batch_size=batch_size, num_workers=num_workers,
+    info = dict(model=type(model).__name__, dataset=repr(dataset), align=align, batch_size=batch_size, num_workers=num_workers,
                 wall_seconds=wall, model_seconds=model_s, images_per_second=len(rows) / wall)
     return EvalResult(protocol, rows, acc.pooled(), info)
 
