@@ -190,18 +190,20 @@ def merge_stats(a:dict, b:dict) -> dict:
 class MetricAccumulator:
     "Per-image metrics and pixel-pooled statistics of a whole evaluation, under one protocol."
     def __init__(self, **protocol): # `depth_stats` keywords, e.g. **SCORING['depthclip']
-        self.protocol, self.rows, self.total = protocol, [], None
+        self.protocol, self.rows, self.total, self.stats = protocol, [], None, []   # stats: each image's sufficient statistics
+
+    def add(self, one:dict) -> dict:
+        "Accumulate one image's sufficient statistics (scalars); return its metrics."
+        self.stats.append(one)
+        self.total = one if self.total is None else merge_stats(self.total, one)
+        return {k: float(v) for k, v in metrics_from_stats(one).items()}
 
     def update(self, pred, gt, # a map or a batch, as `depth_metrics` takes them
                mask=None, # extra mask for this map or batch
               ) -> list[dict]:
         "Score `pred` against `gt`; returns (and keeps) one metric dict per image."
         s = depth_stats(pred, gt, mask, **self.protocol)
-        new = []
-        for b in range(len(s['n'])):
-            one = {k: v[b].item() for k, v in s.items()}
-            self.total = one if self.total is None else merge_stats(self.total, one)
-            new.append({k: float(v) for k, v in metrics_from_stats(one).items()})
+        new = [self.add({k: v[b].item() for k, v in s.items()}) for b in range(len(s['n']))]
         self.rows += new
         return new
 
