@@ -96,6 +96,8 @@ def run_eval(a) -> int:
         model = build_model(a, **({'crop': None} if protocol != 'depthclip-official' else {}))
     protocol = a.protocol or default or model.eval_protocol
     res = evaluate(model, data, protocol, batch_size=a.batch_size, num_workers=a.workers, align=a.align)
+    from os import environ
+    if int(environ.get('RANK', '0')) > 0: return 0   # under torchrun every rank holds the whole result: rank 0 reports it
     print(res.table())
     i = res.info
     print(f"{len(res.per_image)} images in {i['wall_seconds']:.1f} s ({i['images_per_second']:.2f} images/s), {i['model_seconds']:.1f} s of it in the model")
