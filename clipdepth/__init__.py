@@ -14,6 +14,7 @@ API = {   # public name -> the module (stage) that defines it
     **dict.fromkeys(['load_clip', 'dense_features', 'FEATURE_MODES', 'clip_reference'], 'clip'),
     **dict.fromkeys(['DEPTH_CLASSES', 'DEPTH_BINS', 'PROMPT_SETS', 'BIN_PARTITIONS', 'depth_prompts', 'text_features'], 'prompts'),
     **dict.fromkeys(['depth_metrics', 'crop_box'], 'metrics'),
+    **dict.fromkeys(['depth_to_points', 'write_ply', 'camera_intrinsics'], 'geometry'),
     **dict.fromkeys(['NYUDepthV2', 'KITTIEigen', 'BTSList'], 'data'),
     **dict.fromkeys(['Predictor'], 'predict'),
     **dict.fromkeys(['DepthCLIP', 'PRESETS'], 'depthclip'),
@@ -27,7 +28,8 @@ API = {   # public name -> the module (stage) that defines it
     **dict.fromkeys(['ClipAdapterDepth', 'CoarseRefinedDepth', 'MultiScaleAdapterDepth'], 'adapters'),
     **dict.fromkeys(['CaBinsDepth', 'plot_bins'], 'cabins'),
     **dict.fromkeys(['MirrorDepth', 'plot_mirror_similarity'], 'mirror'),
-    **dict.fromkeys(['METHODS', 'from_pretrained', 'from_official', 'paper_recipe', 'paper_loss'], 'models'),
+    **dict.fromkeys(['METHODS', 'from_pretrained', 'from_official', 'paper_recipe', 'paper_loss', 'push_to_hub', 'model_card'], 'models'),
+    **dict.fromkeys(['explore_bins', 'BinExplorer', 'plot_point_clouds'], 'explore'),
     **dict.fromkeys(['benchmark'], 'benchmarks'),
 }
 

@@ -22,21 +22,26 @@ from .data import nyu_test_split
 from .figures import TABLE_METRICS
 
 # %% auto #0
-__all__ = ['INPUT_SETTINGS', 'PAPER_TABLE2', 'PAPER_TABLE3', 'NYU_SCENES', 'SCENE_TEMPLATE', 'head_depth', 'as_variants',
-           'variant_models', 'input_key', 'Ablation', 'ablate', 'paper_sweep', 'random_depth', 'scene_settings',
-           'SceneBins', 'best_variants', 'quantile_bins']
+__all__ = ['INPUT_SETTINGS', 'PAPER_TABLE2', 'PAPER_TABLE3', 'NYU_SCENES', 'SCENE_TEMPLATE', 'head_weights', 'head_depth',
+           'as_variants', 'variant_models', 'input_key', 'Ablation', 'ablate', 'paper_sweep', 'random_depth',
+           'scene_settings', 'SceneBins', 'best_variants', 'quantile_bins']
 
 # %% ../nbs/11_ablations.ipynb #6b9e23fe
 INPUT_SETTINGS = ('features', 'mean', 'std', 'crop', 'long_side')   # the DepthCLIP settings that change the image features
+
+def head_weights(model:DepthCLIP, # supplies the class embeddings and temperature
+                 f:torch.Tensor, # (B, E, h, w) dense features from `dense_features(model.clip, x, model.features)`
+                ) -> torch.Tensor:
+    "(B, K, h, w) bin weights: `model.bin_weights` after its dense features."
+    B, E, h, w = f.shape
+    logits = LOGIT_SCALE * f.flatten(2).transpose(1, 2) @ model.text_f
+    return (logits.transpose(1, 2).reshape(B, -1, h, w) / model.temperature).softmax(dim=1)
 
 def head_depth(model:DepthCLIP, # supplies the class embeddings, temperature and bins
                f:torch.Tensor, # (B, E, h, w) dense features from `dense_features(model.clip, x, model.features)`
               ) -> torch.Tensor:
     "(B, 1, h, w) depth in metres: `model`'s forward after its dense features."
-    B, E, h, w = f.shape
-    logits = LOGIT_SCALE * f.flatten(2).transpose(1, 2) @ model.text_f
-    weights = (logits.transpose(1, 2).reshape(B, -1, h, w) / model.temperature).softmax(dim=1)
-    return (weights * model.bins.view(1, -1, 1, 1)).sum(1, keepdim=True)
+    return (head_weights(model, f) * model.bins.view(1, -1, 1, 1)).sum(1, keepdim=True)
 
 # %% ../nbs/11_ablations.ipynb #4b50f041
 def _variant_name(settings:dict) -> str: return ', '.join(f'{k}={v}' for k, v in settings.items()) or 'base'

@@ -74,6 +74,7 @@ def eval_parser(sub) -> argparse.ArgumentParser:
     p.add_argument('--protocol', choices=PROTOCOL_NAMES, help="default: the model's own (DepthCLIP and the adapters: depthclip-official, CaBins and the mirror: eigen) on NYU, kitti-garg on KITTI")
     model_options(p, workers_help='DataLoader processes decoding frames')
     p.add_argument('--out', help='write the result here as JSON, with the per-image CSV beside it')
+    p.add_argument('--align', choices=['median', 'lstsq', 'lstsq-disparity'], help='fit each prediction to its ground truth first (metrics.ALIGNMENTS)')
     return p
 
 # %% ../nbs/21_cli.ipynb #49f4f477
@@ -96,7 +97,9 @@ def run_eval(a) -> int:
         protocol = a.protocol or default or 'depthclip-official'
         model = build_model(a, **({'crop': None} if protocol != 'depthclip-official' else {}))
     protocol = a.protocol or default or model.eval_protocol
-    res = evaluate(model, data, protocol, batch_size=a.batch_size, num_workers=a.workers)
+    res = evaluate(model, data, protocol, batch_size=a.batch_size, num_workers=a.workers, align=a.align)
+    from os import environ
+    if int(environ.get('RANK', '0')) > 0: return 0   # under torchrun every rank holds the whole result: rank 0 reports it
     print(res.table())
     i = res.info
     print(f"{len(res.per_image)} images in {i['wall_seconds']:.1f} s ({i['images_per_second']:.2f} images/s), {i['model_seconds']:.1f} s of it in the model")
@@ -191,7 +194,22 @@ def _write_color(path:Path, depth, strip_pixels:int=1 << 22):
     rgb = np.concatenate([colorize(depth[i:i + rows], lo, hi) for i in range(0, depth.shape[0], rows)])
     with atomic_write(path) as f: Image.fromarray(rgb).save(f, format='PNG')
 
-OUTPUTS = {'png16': ('_depth.png', _write_png16), 'npy': ('_depth.npy', _write_npy), 'color': ('_color.png', _write_color)}
+def _write_ply(path:Path, depth, image=None, intrinsics:str='nyu'):
+    "Depth as a binary PLY point cloud (metres, camera frame), coloured by its image (`geometry.depth_to_points`)."
+    from clipdepth.core import load_image
+    from clipdepth.geometry import depth_to_points, write_ply
+    write_ply(path, *depth_to_points(depth, intrinsics, None if image is None else load_image(image)))
+
+OUTPUTS = {'png16': ('_depth.png', _write_png16), 'npy': ('_depth.npy', _write_npy), 'color': ('_color.png', _write_color),
+           'ply': ('.ply', _write_ply)}
+
+def _intrinsics(s:str) -> str:
+    "An argparse type: 'nyu', 'kitti' or 'fx,fy,cx,cy' (`geometry.camera_intrinsics`)."
+    if s in ('nyu', 'kitti'): return s
+    try: v = [float(x) for x in s.split(',')]
+    except ValueError: v = []
+    if len(v) != 4 or min(v[:2]) <= 0: raise argparse.ArgumentTypeError(f"expected nyu, kitti or fx,fy,cx,cy (focal lengths > 0), not {s!r}")
+    return s
 
 def _formats(s:str) -> list[str]:
     "An argparse type: the comma-separated `--format` list, checked."
@@ -213,12 +231,13 @@ def predict_parser(sub) -> argparse.ArgumentParser:
     p.add_argument('--long-side', type=_in_range(int, 1, 4096), help="working resolution: the region's long side in pixels (default: the preset's, 544)")
     p.add_argument('--skip-existing', action='store_true', help='skip images whose outputs all exist already')
     p.add_argument('--overwrite', action='store_true', help='replace outputs that exist already (default: stop before writing anything)')
+    p.add_argument('--intrinsics', type=_intrinsics, default='nyu', help="--format ply: the camera, nyu, kitti (scaled to each image) or fx,fy,cx,cy (default: nyu)")
     return p
 
-def _save(depth, paths:dict[str, Path]) -> bool:
+def _save(depth, paths:dict[str, Path], **context) -> bool: # context: per format, the writer's extra keywords
     "Write `depth` in every requested format; False (after one error line) if a write fails."
     for fmt, path in paths.items():
-        try: OUTPUTS[fmt][1](path, depth)
+        try: OUTPUTS[fmt][1](path, depth, **context.get(fmt, {}))
         except OSError as e: _error('predict', f"{path}: cannot write ({e.strerror or e})"); return False
         except ValueError as e: _error('predict', f"{path}: cannot make this output ({e})"); return False
     return True
@@ -262,7 +281,7 @@ def run_predict(a) -> int:
         with tqdm(total=len(todo), desc='predict', unit='img', disable=None) as bar:
             for i, depth in results:
                 if isinstance(depth, Exception): _error('predict', depth); failed += 1
-                elif _save(depth, jobs[todo[i]]): ok += 1
+                elif _save(depth, jobs[todo[i]], ply=dict(image=todo[i], intrinsics=a.intrinsics)): ok += 1
                 else: failed += 1
                 bar.update(1)
     dt = time.perf_counter() - t0

@@ -13,7 +13,8 @@ import torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .core import resolve_device, atomic_write
-from .metrics import METRICS, SCORING, MetricAccumulator, mean_metrics, crop_mask
+from .metrics import METRICS, SCORING, ALIGNMENTS, MetricAccumulator, mean_metrics, crop_mask
+import torch.distributed as dist
 from .predict import Predictor
 from .papers import published
 
@@ -63,7 +64,8 @@ class EvalResult:
         "The summary and pooled metrics as a small text table."
         head = f"{'':10}" + ''.join(f'{m:>9}' for m in metrics)
         rows = [f"{name:10}" + ''.join(f'{d[m]:9.3f}' for m in metrics) for name, d in [('mean', self.summary), ('pooled', self.pooled)]]
-        return '\n'.join([f"{self.protocol}: {self.summary['n_images']} images", head, *rows])
+        aligned = f", {self.info['align']}-aligned" if self.info.get('align') else ''
+        return '\n'.join([f"{self.protocol}{aligned}: {self.summary['n_images']} images", head, *rows])
 
     def __repr__(self): return self.table()
 
@@ -97,6 +99,30 @@ def score_batch(batch:list[dict], preds:list, acc:MetricAccumulator, p:dict, pro
         rows.append(dict(frame=item['frame'], scene=item['scene'], **acc.update(pred, gt)[0]))
     return rows
 
+# %% ../nbs/09_evaluation.ipynb #75cabbbf
+def _join_processes(distributed:bool|None, model) -> tuple[int, int, bool]:
+    "(rank, world size, whether this call started the process group) for an evaluation."
+    world = int(os.environ.get('WORLD_SIZE', '1'))
+    if distributed is None: distributed = world > 1 and not (dist.is_available() and dist.is_initialized())
+    if not distributed: return 0, 1, False
+    started = not dist.is_initialized()
+    on_cuda = isinstance(model, torch.nn.Module) and any(p.is_cuda for p in model.parameters())
+    if on_cuda:
+        torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', '0'))); model.to(torch.device('cuda', torch.cuda.current_device()))
+    if started: dist.init_process_group('nccl' if on_cuda else 'gloo')
+    return dist.get_rank(), dist.get_world_size(), started
+
+def _gather_rows(rows:list[dict], acc:MetricAccumulator, world:int, n:int) -> tuple[list[dict], MetricAccumulator]:
+    "Every rank's rows and per-image statistics, in dataset order, merged into one accumulator as a single process would."
+    parts = [None] * world
+    dist.all_gather_object(parts, (rows, acc.stats))
+    ordered = [None] * n
+    for r, (rws, sts) in enumerate(parts):
+        for j, pair in enumerate(zip(rws, sts)): ordered[r + j * world] = pair
+    full = MetricAccumulator(**acc.protocol)
+    for _, one in ordered: full.add(one)
+    return [row for row, _ in ordered], full
+
 # %% ../nbs/09_evaluation.ipynb #5c71d7ff
 def evaluate(model, # anything with `predict(list of images)`, or a function image -> HxW depth
              dataset, # items: dict(image=uint8 HxWx3, depth=float32 HxW metres, frame, scene)
@@ -105,16 +131,21 @@ def evaluate(model, # anything with `predict(list of images)`, or a function ima
              device:str|torch.device|None=None, # move an nn.Module model here first; None leaves it where it is
              num_workers:int=0, # DataLoader processes decoding frames while the model runs
              progress:bool=True, # show a tqdm bar with the running abs_rel
+             align:str|None=None, # score each image after fitting it to its ground truth: 'median', 'lstsq', 'lstsq-disparity'
+             distributed:bool|None=None, # shard over torchrun's processes (None: when launched by torchrun, outside a process group)
             ) -> EvalResult:
     "Score `model` on `dataset` under `protocol`: per-image metrics, their mean, per-scene and pooled numbers."
     if protocol not in PROTOCOLS: raise ValueError(f"unknown protocol {protocol!r}: use one of {', '.join(PROTOCOLS)}")
     if len(dataset) == 0: raise ValueError("the dataset is empty")
+    if align not in ALIGNMENTS: raise ValueError(f"unknown align {align!r}: use one of {', '.join(map(str, ALIGNMENTS))}")
     if device is not None and isinstance(model, torch.nn.Module): model.to(resolve_device(device))
     p = PROTOCOLS[protocol]
-    acc, predict = MetricAccumulator(**p['metrics']), predictor_fn(model, batch_size)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, collate_fn=as_list)
+    rank, world, started = _join_processes(distributed, model)
+    mine = dataset if world == 1 else torch.utils.data.Subset(dataset, range(rank, len(dataset), world))
+    acc, predict = MetricAccumulator(**p['metrics'], align=align), predictor_fn(model, batch_size)
+    loader = torch.utils.data.DataLoader(mine, batch_size=batch_size, num_workers=num_workers, collate_fn=as_list)
     t0, model_s, pending, rows = time.perf_counter(), 0.0, deque(), []
-    with ThreadPoolExecutor(1) as scorer, tqdm(total=len(dataset), desc=f'evaluate ({protocol})', unit='img', disable=not progress) as bar:
+    with ThreadPoolExecutor(1) as scorer, tqdm(total=len(mine), desc=f'evaluate ({protocol})', unit='img', disable=not progress or rank > 0) as bar:
         def collect():
             new = pending.popleft().result()
             rows.extend(new); bar.update(len(new))
@@ -127,8 +158,12 @@ def evaluate(model, # anything with `predict(list of images)`, or a function ima
             while pending and (pending[0].done() or len(pending) > 2): collect()
         while pending: collect()
     wall = time.perf_counter() - t0
-    info = dict(model=type(model).__name__, dataset=repr(dataset), batch_size=batch_size, num_workers=num_workers,
-                wall_seconds=wall, model_seconds=model_s, images_per_second=len(rows) / wall)
+    info = dict(model=type(model).__name__, dataset=repr(dataset), align=align, batch_size=batch_size, num_workers=num_workers,
+                wall_seconds=wall, model_seconds=model_s, images_per_second=len(rows) / wall, processes=world)
+    if world > 1:
+        rows, acc = _gather_rows(rows, acc, world, len(dataset))
+        info['images_per_second'] = len(rows) / wall
+        if started: dist.destroy_process_group()
     return EvalResult(protocol, rows, acc.pooled(), info)
 
 # %% ../nbs/09_evaluation.ipynb #400fa8fc

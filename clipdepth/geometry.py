@@ -8,7 +8,8 @@ import numpy as np
 import torch, torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['NYU_INTRINSICS', 'frame_intrinsics', 'shift_intrinsics', 'rigid_transform', 'pixel_grid', 'inverse_warp']
+__all__ = ['NYU_INTRINSICS', 'KITTI_INTRINSICS', 'INTRINSICS', 'frame_intrinsics', 'shift_intrinsics', 'camera_intrinsics',
+           'focal_from_list', 'depth_to_points', 'write_ply', 'rigid_transform', 'pixel_grid', 'inverse_warp']
 
 # %% ../nbs/05_geometry.ipynb #73e507ba
 NYU_INTRINSICS = (518.8579, 519.4696, 325.5824, 253.7362)   # fx, fy, cx, cy of the NYU Kinect RGB camera (640x480)
@@ -30,6 +31,84 @@ def shift_intrinsics(K:np.ndarray, # (3, 3) camera matrix
     K = K.copy(); K[0, 2] -= dx; K[1, 2] -= dy
     K[:2, :2] *= s; K[:2, 2] = (K[:2, 2] + .5) * s - .5
     return K
+
+# %% ../nbs/05_geometry.ipynb #9e653b77
+from pathlib import Path
+from .core import atomic_write
+
+KITTI_INTRINSICS = (721.5377, 721.5377, 609.5593, 172.8540)   # fx, fy, cx, cy of KITTI's P_rect_02, 2011_09_26 (1242x375)
+INTRINSICS = {'nyu': (NYU_INTRINSICS, (480, 640)), 'kitti': (KITTI_INTRINSICS, (375, 1242))}   # preset: (fx, fy, cx, cy), (h, w)
+
+def camera_intrinsics(spec, # 'nyu', 'kitti', 'fx,fy,cx,cy', (fx, fy, cx, cy) at this image's size, or a (3, 3) matrix
+                      h:int, w:int, # the image's size
+                      focal:float|None=None, # a preset's fx = fy replaced by this (e.g. a KITTI frame's, from its list file)
+                     ) -> tuple[float, float, float, float]:
+    "(fx, fy, cx, cy) of an `h` x `w` image: a preset scaled to its size (pixel centres kept), or the given values."
+    if isinstance(spec, str) and spec in INTRINSICS:
+        (fx, fy, cx, cy), (h0, w0) = INTRINSICS[spec]
+        if focal is not None: fx = fy = float(focal)
+        sx, sy = w / w0, h / h0
+        return fx * sx, fy * sy, (cx + .5) * sx - .5, (cy + .5) * sy - .5
+    if isinstance(spec, str):
+        try: spec = [float(v) for v in spec.split(',')]
+        except ValueError: spec = None
+        if spec is None or len(spec) != 4: raise ValueError(f"intrinsics must be {', '.join(INTRINSICS)} or 'fx,fy,cx,cy', not {spec!r}")
+    K = np.asarray(spec, np.float64)
+    if K.shape == (3, 3): return K[0, 0], K[1, 1], K[0, 2], K[1, 2]
+    if K.shape != (4,) or not (K[:2] > 0).all(): raise ValueError(f"intrinsics {K.tolist()} are not fx, fy, cx, cy with positive focal lengths")
+    return tuple(K.tolist())
+
+def focal_from_list(list_file:str|Path, # a BTS-format list: '<rgb> <depth or None> <focal>' per line
+                    rgb:str, # the frame's image path as the list names it (or its end)
+                   ) -> float:
+    "The focal length the list file gives for the frame `rgb`."
+    for line in Path(list_file).read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 3 and (parts[0] == rgb or parts[0].endswith('/' + rgb.lstrip('/'))): return float(parts[2])
+    raise ValueError(f"{list_file}: no line for {rgb!r}")
+
+# %% ../nbs/05_geometry.ipynb #32cdeeab
+def depth_to_points(depth, # HxW metres (numpy or torch); 0, negative or non-finite = no point
+                    intrinsics='nyu', # as `camera_intrinsics` takes them
+                    image=None, # uint8 HxWx3 at the same size: each point's colour
+                    mask=None, # HxW boolean: only these pixels
+                    focal:float|None=None, # a preset's focal replaced by this
+                   ) -> tuple[np.ndarray, np.ndarray|None]:
+    "(N, 3) float32 points in metres in the camera frame (x right, y down, z forward), and their (N, 3) uint8 colours."
+    d = depth.detach().cpu().numpy() if torch.is_tensor(depth) else np.asarray(depth)
+    if d.ndim != 2: raise ValueError(f"depth has shape {d.shape}: expected HxW")
+    h, w = d.shape
+    fx, fy, cx, cy = camera_intrinsics(intrinsics, h, w, focal)
+    keep = np.isfinite(d) & (d > 0)
+    if mask is not None:
+        if np.shape(mask) != d.shape: raise ValueError(f"mask has shape {np.shape(mask)} but depth has {d.shape}")
+        keep &= np.asarray(mask, bool)
+    v, u = np.nonzero(keep)
+    z = d[v, u].astype(np.float64)
+    pts = np.stack([(u - cx) * z / fx, (v - cy) * z / fy, z], 1).astype(np.float32)
+    if image is None: return pts, None
+    if np.shape(image)[:2] != d.shape: raise ValueError(f"image is {np.shape(image)[1]}x{np.shape(image)[0]} but depth is {w}x{h}")
+    return pts, np.asarray(image, np.uint8)[v, u, :3]
+
+# %% ../nbs/05_geometry.ipynb #4ed80943
+def write_ply(path:str|Path, # the .ply file
+              points:np.ndarray, # (N, 3) metres
+              colors:np.ndarray|None=None, # (N, 3) uint8
+             ) -> Path:
+    "Write `points` (and their colours) as a binary little-endian PLY file, atomically."
+    pts = np.asarray(points, np.float32)
+    if pts.ndim != 2 or pts.shape[1] != 3: raise ValueError(f"points have shape {pts.shape}: expected (N, 3)")
+    fields = [('x', '<f4'), ('y', '<f4'), ('z', '<f4')] + ([('red', 'u1'), ('green', 'u1'), ('blue', 'u1')] if colors is not None else [])
+    rows = np.empty(len(pts), fields)
+    rows['x'], rows['y'], rows['z'] = pts.T
+    if colors is not None:
+        c = np.asarray(colors)
+        if c.shape != pts.shape: raise ValueError(f"colors have shape {c.shape} but points have {pts.shape}")
+        rows['red'], rows['green'], rows['blue'] = c.astype(np.uint8).T
+    props = ''.join(f"property {'float' if t == '<f4' else 'uchar'} {n}\n" for n, t in fields)
+    header = f"ply\nformat binary_little_endian 1.0\ncomment written by clipdepth\nelement vertex {len(pts)}\n{props}end_header\n"
+    with atomic_write(path) as f: f.write(header.encode('ascii')); f.write(rows.tobytes())
+    return Path(path)
 
 # %% ../nbs/05_geometry.ipynb #7f8f3fbb
 def rigid_transform(rx:float=0., ry:float=0., rz:float=0., # rotations (radians) about x, y and z

@@ -8,8 +8,9 @@ import math, warnings
 import numpy as np, torch
 
 # %% auto #0
-__all__ = ['METRICS', 'NYU_CROPS', 'GARG_CROP', 'KB_SIZE', 'SCORING', 'crop_box', 'crop_mask', 'valid_mask', 'depth_stats',
-           'metrics_from_stats', 'depth_metrics', 'mean_metrics', 'merge_stats', 'MetricAccumulator']
+__all__ = ['METRICS', 'NYU_CROPS', 'GARG_CROP', 'KB_SIZE', 'SCORING', 'ALIGNMENTS', 'crop_box', 'crop_mask', 'valid_mask',
+           'align_depth', 'depth_stats', 'metrics_from_stats', 'depth_metrics', 'mean_metrics', 'merge_stats',
+           'MetricAccumulator']
 
 # %% ../nbs/04_metrics.ipynb #58d5a61a
 METRICS = ('abs_rel', 'sq_rel', 'rmse', 'rmse_log', 'log10', 'silog', 'd1', 'd2', 'd3')
@@ -90,6 +91,35 @@ def valid_mask(pred:np.ndarray, gt:np.ndarray, # BxHxW float arrays
         warnings.warn(f"image {b}: no valid pixels ({why}); its metrics are NaN", stacklevel=3)
     return valid
 
+# %% ../nbs/04_metrics.ipynb #d9ca6c11
+ALIGNMENTS = (None, 'median', 'lstsq', 'lstsq-disparity')
+
+def _lstsq(x:np.ndarray, y:np.ndarray) -> tuple[float, float]:
+    "Scale and shift minimising Σ(s·x + t − y)² (scale only, t = 0, when x is constant)."
+    xm, ym = x.mean(), y.mean()
+    var = np.square(x - xm).sum()
+    if var == 0: return (ym / xm if xm else 1.0), 0.0
+    s = ((x - xm) * (y - ym)).sum() / var
+    return s, ym - s * xm
+
+def align_depth(p:np.ndarray, y:np.ndarray, # one image's valid predictions and ground truth (flat float64, metres)
+                align:str|None, # one of ALIGNMENTS
+                min_depth:float=1e-3, max_depth:float=10.0, # the protocol's range (floors for the inverse depths)
+               ) -> np.ndarray:
+    "`p` aligned to `y` by median scaling or least-squares scale and shift (on depth or disparity)."
+    if align not in ALIGNMENTS: raise ValueError(f"unknown align {align!r}: use one of {', '.join(map(str, ALIGNMENTS))}")
+    if align is None or len(p) == 0: return p
+    if align == 'median':
+        mp = np.median(p)
+        if not mp > 0: raise ValueError(f"cannot median-align a prediction whose median over the valid pixels is {mp:g}")
+        return p * (np.median(y) / mp)
+    if align == 'lstsq':
+        s, t = _lstsq(p, y)
+        return s * p + t
+    x = 1 / np.maximum(p, min_depth)
+    s, t = _lstsq(x, 1 / y)
+    return 1 / np.maximum(s * x + t, 1 / max_depth)
+
 # %% ../nbs/04_metrics.ipynb #f1784e40
 def _pixel_stats(p:np.ndarray, y:np.ndarray) -> dict:
     "The sufficient statistics of one image from its valid pixels (flat float64 arrays, both positive)."
@@ -108,6 +138,7 @@ def depth_stats(pred, # predicted depth in metres: HxW, BxHxW or Bx1xHxW, numpy 
                 max_depth:float=10.0, # gt must be below this; pred is clamped down to it (10 NYU, 80 KITTI)
                 min_pred:float|None=None, # also require pred > min_pred before clamping (DepthCLIP official: 1e-3)
                 clamp:bool=True, # clamp pred and gt to [min_depth, max_depth], as every published protocol does
+                align:str|None=None, # fit pred to gt per image first: 'median', 'lstsq' or 'lstsq-disparity' (ALIGNMENTS)
                ) -> dict[str, np.ndarray]:
     "Per-image sufficient statistics of the depth metrics: a dict of arrays of length B."
     p, y = _as_maps(pred, 'pred'), _as_maps(gt, 'gt')
@@ -115,6 +146,7 @@ def depth_stats(pred, # predicted depth in metres: HxW, BxHxW or Bx1xHxW, numpy 
     v = valid_mask(p, y, mask, crop, min_depth, max_depth, min_pred)
     ps, ys = [a[m] for a, m in zip(p, v)], [a[m] for a, m in zip(y, v)]
     if (nan := sum(int(np.isnan(a).sum()) for a in ps)): raise ValueError(f"pred is NaN at {nan} valid pixels")
+    if align is not None: ps = [align_depth(a, b, align, min_depth, max_depth) for a, b in zip(ps, ys)]
     if clamp: ps = [a.clip(min_depth, max_depth) for a in ps]   # valid ground truth already lies inside the range
     elif (bad := sum(int((a <= 0).sum()) for a in ps)): raise ValueError(f"pred is <= 0 at {bad} valid pixels, where log metrics are undefined: use clamp=True or min_pred=0")
     stats = [_pixel_stats(a, b) for a, b in zip(ps, ys)]
@@ -132,10 +164,10 @@ def metrics_from_stats(s:dict, # `depth_stats` output (arrays) or one image's / 
 
 # %% ../nbs/04_metrics.ipynb #c1b78bc4
 def depth_metrics(pred, gt, # predicted and ground-truth depth (metres): HxW, BxHxW or Bx1xHxW, numpy or torch
-                  mask=None, crop=None, min_depth:float=1e-3, max_depth:float=10.0, min_pred:float|None=None, clamp:bool=True, # as in `depth_stats`
+                  mask=None, crop=None, min_depth:float=1e-3, max_depth:float=10.0, min_pred:float|None=None, clamp:bool=True, align:str|None=None, # as in `depth_stats`
                  ) -> dict:
     "abs_rel, sq_rel, rmse, rmse_log, log10, silog, d1, d2, d3 over valid pixels: floats for HxW input, per-image arrays for a batch."
-    m = metrics_from_stats(depth_stats(pred, gt, mask, crop, min_depth, max_depth, min_pred, clamp))
+    m = metrics_from_stats(depth_stats(pred, gt, mask, crop, min_depth, max_depth, min_pred, clamp, align))
     single = np.ndim(pred) == 2 or (np.ndim(pred) == 3 and np.shape(pred)[-1] == 1)   # HxW or HxWx1
     return {k: float(v[0]) for k, v in m.items()} if single else m
 
@@ -165,18 +197,20 @@ def merge_stats(a:dict, b:dict) -> dict:
 class MetricAccumulator:
     "Per-image metrics and pixel-pooled statistics of a whole evaluation, under one protocol."
     def __init__(self, **protocol): # `depth_stats` keywords, e.g. **SCORING['depthclip']
-        self.protocol, self.rows, self.total = protocol, [], None
+        self.protocol, self.rows, self.total, self.stats = protocol, [], None, []   # stats: each image's sufficient statistics
+
+    def add(self, one:dict) -> dict:
+        "Accumulate one image's sufficient statistics (scalars); return its metrics."
+        self.stats.append(one)
+        self.total = one if self.total is None else merge_stats(self.total, one)
+        return {k: float(v) for k, v in metrics_from_stats(one).items()}
 
     def update(self, pred, gt, # a map or a batch, as `depth_metrics` takes them
                mask=None, # extra mask for this map or batch
               ) -> list[dict]:
         "Score `pred` against `gt`; returns (and keeps) one metric dict per image."
         s = depth_stats(pred, gt, mask, **self.protocol)
-        new = []
-        for b in range(len(s['n'])):
-            one = {k: v[b].item() for k, v in s.items()}
-            self.total = one if self.total is None else merge_stats(self.total, one)
-            new.append({k: float(v) for k, v in metrics_from_stats(one).items()})
+        new = [self.add({k: v[b].item() for k, v in s.items()}) for b in range(len(s['n']))]
         self.rows += new
         return new
 

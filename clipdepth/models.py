@@ -13,8 +13,9 @@ from .cabins import CaBinsDepth
 from .mirror import MirrorDepth
 
 # %% auto #0
-__all__ = ['METHODS', 'method_class', 'method_name', 'trainable_methods', 'paper_recipe', 'paper_loss', 'saved_class',
-           'from_pretrained', 'from_official']
+__all__ = ['METHODS', 'REPO_ID', 'PAPERS', 'CLIP_PAPER', 'method_class', 'method_name', 'trainable_methods', 'paper_recipe',
+           'paper_loss', 'model_folder', 'saved_class', 'from_pretrained', 'from_official', 'model_card',
+           'save_with_card', 'push_to_hub']
 
 # %% ../nbs/19_models.ipynb #5a5cbb63
 METHODS = {'depthclip': DepthCLIP, 'clip-adapter': ClipAdapterDepth, 'coarse-refined': CoarseRefinedDepth,
@@ -57,6 +58,22 @@ def paper_loss(method, kind:str|None=None, # replace the method's pixel loss ('l
         spec.update(min_depth=ranges[dataset]['min_depth'], max_depth=ranges[dataset]['max_depth'])
     return DepthLoss(**{**spec, **({'kind': kind} if kind else {})})
 
+# %% ../nbs/19_models.ipynb #b28a9ebd
+import re, tempfile
+REPO_ID = re.compile(r'[A-Za-z0-9][\w.-]*/[\w.-]+')   # a Hugging Face Hub repo id, 'owner/name'
+
+def model_folder(source:str|Path, # a folder written by `save_pretrained`, or a Hub repo id 'owner/name'
+                 revision:str|None=None, # a Hub branch, tag or commit
+                ) -> Path:
+    "The local folder of a saved model: `source` itself, or its Hub repo downloaded (or found in the cache)."
+    p = Path(source)
+    if p.is_dir() or not REPO_ID.fullmatch(str(source)): return p
+    from huggingface_hub import snapshot_download
+    try: return Path(snapshot_download(str(source), revision=revision, etag_timeout=5))
+    except Exception as e:
+        why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise OSError(f"{source}: not a local folder, and cannot get it from the Hugging Face Hub ({type(e).__name__}: {why[:200]})") from None
+
 # %% ../nbs/19_models.ipynb #476443d9
 def saved_class(path:str|Path) -> type:
     "The model class a `save_pretrained` folder holds."
@@ -64,11 +81,12 @@ def saved_class(path:str|Path) -> type:
     if doc['cls'] not in by_name: raise ValueError(f"{Path(path)/'config.json'}: holds an unknown model class {doc['cls']!r}")
     return by_name[doc['cls']]
 
-def from_pretrained(path:str|Path, # a folder written by `save_pretrained` or `clipdepth train` (its model/ folder)
+def from_pretrained(path:str|Path, # a folder written by `save_pretrained` or `clipdepth train` (its model/ folder), or a Hub repo id
                     device=None, # where to put the model (None: CUDA when available)
                     clip=None, # a CLIP model or reference to use instead of the one the config names
                    ):
     "The model saved in `path`, of whichever method it is, in eval mode."
+    path = model_folder(path)   # a Hub repo id becomes its downloaded folder (see below)
     return saved_class(path).from_pretrained(path, device=device, clip=clip)
 
 def from_official(path:str|Path, # a checkpoint written by the method's official code
@@ -80,3 +98,62 @@ def from_official(path:str|Path, # a checkpoint written by the method's official
         have = [n for n, c in METHODS.items() if hasattr(c, 'from_official')]
         raise ValueError(f"no loader for {method}'s official checkpoints (clipdepth reads those of: {', '.join(have)})")
     return cls.from_official(path, **({'clip': clip} if clip is not None else {}), device=device, **kwargs)
+
+# %% ../nbs/19_models.ipynb #eb74be26
+PAPERS = {   # the paper of each method, as its model card cites it
+    'depthclip': 'Zhang et al., "Can Language Understand Depth?", ACM Multimedia 2022',
+    'clip-adapter': 'Wu & Fu, "Unveiling the Efficacy of Foundation Models for Depth Estimation" (CLIP-Adapter on the DepthCLIP head)',
+    'coarse-refined': 'Wu & Fu, "Unveiling the Efficacy of Foundation Models for Depth Estimation" (Coarse/Refined adapter)',
+    'msa': 'Wu & Fu, "Unveiling the Efficacy of Foundation Models for Depth Estimation" (Multi-Scale Adapter)',
+    'cabins': 'Son & Lee, "CaBins: CLIP-based Adaptive Bins for Monocular Depth Estimation", CVPR Workshops 2024',
+    'mirror': 'Kim & Lee, "CLIP Can Understand Depth", 2024'}
+CLIP_PAPER = 'Radford et al., "Learning Transferable Visual Models From Natural Language Supervision", ICML 2021, through open_clip'
+
+# %% ../nbs/19_models.ipynb #2ea0b568
+def _markdown_table(d:dict) -> str:
+    return '\n'.join(['| | |', '|---|---|', *(f'| {k} | {v:.4g} |' if isinstance(v, float) else f'| {k} | {v} |' for k, v in d.items())])
+
+def model_card(model, # a clipdepth model
+               results=None, # its evaluation: an `EvalResult`, or {protocol or dataset: {metric: value}}
+              ) -> str:
+    "The model card (README.md) of a saved model: Hub metadata, method, paper, CLIP, training recipe, evaluation."
+    name, cls = method_name(model), type(model)
+    clip = model.config.get('clip')
+    lines = ['---', 'library_name: clipdepth', 'pipeline_tag: depth-estimation', 'tags: [depth-estimation, monocular-depth, clip, clipdepth]',
+             '---', '', f'# {cls.__name__} ({name})', '', f'A `{cls.__name__}` model saved by [clipdepth](https://github.com/clipdepth/clipdepth), the '
+             'companion of the CLIP-based monocular depth papers.', '', '## Method and paper', '', f'- Method: `{name}` — {(cls.__doc__ or "").strip()}',
+             f'- Paper: {PAPERS[name]}', f'- CLIP: {CLIP_PAPER}; this model uses `{json.dumps(clip)}` (rebuilt from this reference on loading)', '',
+             '## Training recipe', '']
+    recipe = getattr(cls, 'recipe', None)
+    lines += [_markdown_table(dict(recipe)) if recipe else 'Zero-shot: nothing is trained.', '', '## Evaluation', '']
+    if results is None: lines.append('Not evaluated when this card was written.')
+    else:
+        rows = {f"{results.protocol} ({results.summary['n_images']} images)": results.summary} if hasattr(results, 'summary') else dict(results)
+        for k, m in rows.items(): lines += [f'### {k}', '', _markdown_table({m_: v for m_, v in m.items() if m_ != 'n_images'}), '']
+    lines += ['', '## Use', '', '```python', 'from clipdepth.models import from_pretrained', "model = from_pretrained('OWNER/NAME')",
+              "depth = model.predict('image.jpg')   # metres, HxW", '```']
+    return '\n'.join(lines) + '\n'
+
+def save_with_card(model, path:str|Path, results=None) -> Path:
+    "`model.save_pretrained(path)` and its model card as README.md (atomically)."
+    from clipdepth.core import atomic_write
+    path = model.save_pretrained(path)
+    with atomic_write(Path(path)/'README.md', 'w') as f: f.write(model_card(model, results))
+    return Path(path)
+
+def push_to_hub(model, repo_id:str, # the Hub repository 'owner/name' (created if needed)
+                results=None, # evaluation results for the card (an `EvalResult` or a dict)
+                private:bool=False, token:str|None=None, # repository visibility; a Hub token (default: the logged-in one)
+                commit_message:str='Upload clipdepth model') -> str:
+    "Upload `model` (config, trainable weights, model card) to the Hub repo `repo_id`; return the commit URL."
+    if not REPO_ID.fullmatch(repo_id): raise ValueError(f"{repo_id!r} is not a Hub repo id ('owner/name')")
+    from huggingface_hub import HfApi
+    with tempfile.TemporaryDirectory() as d:
+        folder = save_with_card(model, d, results)
+        try:
+            api = HfApi(token=token)
+            api.create_repo(repo_id, private=private, exist_ok=True)
+            return str(api.upload_folder(repo_id=repo_id, folder_path=folder, commit_message=commit_message).commit_url)
+        except Exception as e:
+            why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise OSError(f"{repo_id}: cannot push to the Hugging Face Hub ({type(e).__name__}: {why[:200]})") from None
