@@ -32,12 +32,12 @@ PAPER_RESULTS = {   # NYU Depth v2 test (654 frames), Table 1 of the paper; log1
 MIN_DEPTH = 1e-3
 
 BN_BUFFERS = ('running_mean', 'running_var', 'num_batches_tracked')
-CLIP_BN = ('frozen', 'carried')
+CLIP_BN = ('frozen', 'carried', 'train')   # released statistics; the model's own; its own, updated in training (the official loop)
 
 class AdapterDepth(DepthCLIP):
     "Base of the adapters: DepthCLIP on a frozen CLIP, with trainable modules added by subclasses."
     min_output = MIN_DEPTH   # predictions are clamped here, as the adapters' code does
-    eval_protocol = 'depthclip-official'
+    eval_protocol = 'adapters'   # their code's: the whole 416x544 box
     def __init__(self, clip, # an open_clip model, or a reference: 'RN50', dict(name=, pretrained=, ...)
                  kwargs:dict, # the subclass's own constructor arguments (saved in the config), with `faithful` and `clip_bn`
                  preset:str='official', device=None, **overrides): # DepthCLIP's preset and settings
@@ -45,7 +45,8 @@ class AdapterDepth(DepthCLIP):
         self.config = dict(clip=self.config['clip'], kwargs=dict(kwargs, preset=preset, **overrides))
         self.faithful, clip_bn = kwargs.get('faithful', True), kwargs.get('clip_bn', 'frozen')
         if clip_bn not in CLIP_BN: raise ValueError(f"clip_bn must be one of {', '.join(CLIP_BN)}, not {clip_bn!r}")
-        self.carried_keys = {f'clip.{k}' for k in self.clip.state_dict() if k.startswith('visual.') and k.rsplit('.', 1)[-1] in BN_BUFFERS} if clip_bn == 'carried' else set()
+        self.clip_bn = clip_bn
+        self.carried_keys = {f'clip.{k}' for k in self.clip.state_dict() if k.startswith('visual.') and k.rsplit('.', 1)[-1] in BN_BUFFERS} if clip_bn != 'frozen' else set()
 
     def _settle(self):
         "Put the modules a subclass added on the CLIP's device."
@@ -83,6 +84,12 @@ def _head(self:AdapterDepth, tokens:torch.Tensor, # (B, h·w, E)
     w = (LOGIT_SCALE * tokens @ text / self.temperature).softmax(-1)
     return (w @ self.bins).view(tokens.shape[0], 1, *hw)
 
+@patch
+def depth(self:AdapterDepth, x:torch.Tensor, **extras) -> torch.Tensor:
+    "(B, 1, h, w) depth of each pass `predict` makes, clamped to [0, 10] when faithful (the official test loop, before the flip average)."
+    d = DepthCLIP.depth(self, x, **extras)
+    return d.clamp(0, 10) if self.faithful else d
+
 # %% ../nbs/16_adapters.ipynb #c78eab2e
 class Adapter(nn.Module):
     "CLIP-Adapter's bottleneck MLP: Linear(c, c/r) → ReLU → Linear(c/r, c) → ReLU, without biases."
@@ -104,7 +111,7 @@ class ClipAdapterDepth(AdapterDepth):
                  image_adapter:bool=True, text_adapter:bool=True, # which adapters (the paper's Table 4)
                  temperature:float=10.0, # clipdepth's convention; the adapters' code's 0.1 (see above)
                  faithful:bool=True, # the official code's token order (keep channels, then normalise); False: DepthCLIP's
-                 clip_bn:str='frozen', # 'frozen': CLIP's BatchNorm statistics as released; 'carried': the model's own (saved with it)
+                 clip_bn:str='frozen', # 'frozen': CLIP's BatchNorm statistics as released; 'carried': the model's own (saved with it); 'train': those, updated in training
                  preset:str='official', device=None, **overrides): # DepthCLIP settings
         super().__init__(clip, dict(ratio=ratio, reduction=list(reduction), image_adapter=image_adapter, text_adapter=text_adapter,
                                     temperature=temperature, faithful=faithful, clip_bn=clip_bn), preset, device, temperature=temperature, **overrides)
@@ -247,11 +254,17 @@ def forward(self:MultiScaleAdapterDepth, x:torch.Tensor, # (B, 3, H, W) normalis
 
 # %% ../nbs/16_adapters.ipynb #2dbeac98
 ClipAdapterDepth.recipe = dict(optimizer='sgd', lr=0.02, weight_decay=1e-4, epochs=30, batch_size=64, schedule='step', step_size=10)
-CoarseRefinedDepth.recipe = dict(optimizer='sgd', lr=0.02, weight_decay=0.1, epochs=10, batch_size=64, schedule='step', step_size=5)
+CoarseRefinedDepth.recipe = dict(optimizer='sgd', lr=0.02, weight_decay=0.1, epochs=10, batch_size=64, schedule='step', step_size=1)   # coarse stage
+CoarseRefinedDepth.refine_recipe = dict(CoarseRefinedDepth.recipe, lr=0.002)                                                            # refine stage
 MultiScaleAdapterDepth.recipe = dict(optimizer='sgd', lr=0.002, weight_decay=1e-5, epochs=90, batch_size=8, schedule='step', step_size=30)
-ClipAdapterDepth.loss_spec = dict(kind='l1', smooth=1e-3)
-CoarseRefinedDepth.loss_spec = dict(kind='l2', smooth=1e-3, at='pred')
-MultiScaleAdapterDepth.loss_spec = dict(kind='l1')
+# the official code's objectives (faithful): every pixel of the raw depth counts, smoothness on the ImageNet-normalised image
+ClipAdapterDepth.loss_spec = dict(kind='l1', smooth=1e-3, mask='all', smooth_image='imagenet')
+CoarseRefinedDepth.loss_spec = dict(kind='l2', smooth=1e-3, at='pred', mask='all', smooth_image='imagenet', resize='bilinear')
+MultiScaleAdapterDepth.loss_spec = dict(kind='l1', mask='all')
+# clipdepth's principled ones: holes and depths outside (1 mm, 10 m) masked, nearest downsampling, smoothness on the [0, 1] image
+ClipAdapterDepth.principled_loss_spec = dict(kind='l1', smooth=1e-3)
+CoarseRefinedDepth.principled_loss_spec = dict(kind='l2', smooth=1e-3, at='pred')
+MultiScaleAdapterDepth.principled_loss_spec = dict(kind='l1')
 
 # %% ../nbs/16_adapters.ipynb #b888125a
 def import_official_clip(model:AdapterDepth, sd:dict, # an official state dict (`module.` stripped)
