@@ -166,12 +166,16 @@ class OfficialPairs(torch.utils.data.Dataset):
     def __repr__(self): return f"OfficialPairs({self.dataset!r}, seed={self.seed}, {self.cfg})"
 
     def __getitem__(self, i:int) -> dict:
-        it, c, rng = self.dataset[i], self.cfg, np.random.default_rng([self.seed, self.epoch, i])
+        c, rng = self.cfg, np.random.default_rng([self.seed, self.epoch, i])
+        flip, (tx, ty), angle = rng.random() < 0.5, rng.uniform(-c['shift'], c['shift'], size=2), rng.uniform(-c['degrees'], c['degrees'])
+        return self.pair(self.dataset[i], angle, tx, ty, flip)
+
+    def pair(self, it:dict, angle:float, tx:float, ty:float, flip:bool) -> dict:
+        "The pair of item `it` for given draws (degrees, pixels, flip)."
+        c = self.cfg
         rgb, depth = Image.fromarray(np.asarray(it['image'])), Image.fromarray(np.asarray(it['depth'], np.float32))
         if rgb.size != (640, 480): raise ValueError(f"frame {it.get('frame')}: OfficialPairs needs 640x480 frames, not {rgb.size[0]}x{rgb.size[1]}")
-        if rng.random() < 0.5: rgb, depth = rgb.transpose(Image.FLIP_LEFT_RIGHT), depth.transpose(Image.FLIP_LEFT_RIGHT)
-        tx, ty = rng.uniform(-c['shift'], c['shift'], size=2)
-        angle = rng.uniform(-c['degrees'], c['degrees'])
+        if flip: rgb, depth = rgb.transpose(Image.FLIP_LEFT_RIGHT), depth.transpose(Image.FLIP_LEFT_RIGHT)
         box = (43 + tx, 45 + ty, 608 + tx, 472 + ty)
         h, w = c['size']
         target = _centre_cut(np.asarray(rgb.rotate(angle, resample=Image.BILINEAR).crop(box), np.float32) / 255, h, w)
