@@ -7,12 +7,16 @@ from __future__ import annotations
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
-from .clip import resnet_stages, dense_features, is_resnet, embed_dim, stride, keep_channels
+from pathlib import Path
+from .clip import resnet_stages, dense_features, is_resnet, embed_dim, stride, keep_channels, read_checkpoint
+from .pretrained import load_trainable
+from .core import resolve_device
 from .depthclip import DepthCLIP, LOGIT_SCALE
 
 # %% auto #0
-__all__ = ['PAPER_RESULTS', 'MIN_DEPTH', 'STAGES', 'AdapterDepth', 'Adapter', 'residual_adapt', 'ClipAdapterDepth',
-           'CoarseRefinedDepth', 'conv_bn_relu', 'UpBlock', 'resnet_pyramid', 'MultiScaleAdapterDepth']
+__all__ = ['PAPER_RESULTS', 'MIN_DEPTH', 'BN_BUFFERS', 'CLIP_BN', 'STAGES', 'COARSE_NAMES', 'MSA_NAMES', 'AdapterDepth',
+           'Adapter', 'residual_adapt', 'ClipAdapterDepth', 'CoarseRefinedDepth', 'conv_bn_relu', 'UpBlock',
+           'resnet_pyramid', 'MultiScaleAdapterDepth', 'import_official_clip', 'load_official']
 
 # %% ../nbs/16_adapters.ipynb #8d34c307
 PAPER_RESULTS = {   # NYU Depth v2 test (654 frames), Table 1 of the paper; log10 is its "rmse_log" column (Eq. 12 is mean |log10|)
@@ -27,15 +31,22 @@ PAPER_RESULTS = {   # NYU Depth v2 test (654 frames), Table 1 of the paper; log1
 # %% ../nbs/16_adapters.ipynb #d7d9f49c
 MIN_DEPTH = 1e-3
 
+BN_BUFFERS = ('running_mean', 'running_var', 'num_batches_tracked')
+CLIP_BN = ('frozen', 'carried', 'train')   # released statistics; the model's own; its own, updated in training (the official loop)
+
 class AdapterDepth(DepthCLIP):
     "Base of the adapters: DepthCLIP on a frozen CLIP, with trainable modules added by subclasses."
     min_output = MIN_DEPTH   # predictions are clamped here, as the adapters' code does
-    eval_protocol = 'depthclip-official'
+    eval_protocol = 'adapters'   # their code's: the whole 416x544 box
     def __init__(self, clip, # an open_clip model, or a reference: 'RN50', dict(name=, pretrained=, ...)
-                 kwargs:dict, # the subclass's own constructor arguments (saved in the config)
+                 kwargs:dict, # the subclass's own constructor arguments (saved in the config), with `faithful` and `clip_bn`
                  preset:str='official', device=None, **overrides): # DepthCLIP's preset and settings
         DepthCLIP.__init__(self, clip, preset, device, **overrides)
         self.config = dict(clip=self.config['clip'], kwargs=dict(kwargs, preset=preset, **overrides))
+        self.faithful, clip_bn = kwargs.get('faithful', True), kwargs.get('clip_bn', 'frozen')
+        if clip_bn not in CLIP_BN: raise ValueError(f"clip_bn must be one of {', '.join(CLIP_BN)}, not {clip_bn!r}")
+        self.clip_bn = clip_bn
+        self.carried_keys = {f'clip.{k}' for k in self.clip.state_dict() if k.startswith('visual.') and k.rsplit('.', 1)[-1] in BN_BUFFERS} if clip_bn != 'frozen' else set()
 
     def _settle(self):
         "Put the modules a subclass added on the CLIP's device."
@@ -48,9 +59,22 @@ class AdapterDepth(DepthCLIP):
 
 # %% ../nbs/16_adapters.ipynb #6ea97a2b
 @patch
+def _layer4_tokens(self:AdapterDepth, t:torch.Tensor) -> torch.Tensor:
+    "(B, hw, E) unit tokens from (B, hw, C) layer4 tokens: every (C/E)-th channel kept, then normalised (faithful), or the reverse (DepthCLIP's order)."
+    E = embed_dim(self.clip)
+    return F.normalize(keep_channels(t, E), dim=-1) if self.faithful else keep_channels(F.normalize(t, dim=-1), E)
+
+@patch
 def _tokens(self:AdapterDepth, f:torch.Tensor) -> torch.Tensor:
-    "(B, hw, E) official DepthCLIP tokens from (B, C, h, w) raw layer4 features: normalised, every (C/E)-th channel."
-    return keep_channels(F.normalize(f.flatten(2).transpose(1, 2).float(), dim=-1), embed_dim(self.clip))
+    "(B, hw, E) DepthCLIP tokens from (B, C, h, w) raw layer4 features, in the adapters' order (see `faithful`)."
+    return self._layer4_tokens(f.flatten(2).transpose(1, 2).float())
+
+@patch
+def prior(self:AdapterDepth, x:torch.Tensor) -> torch.Tensor:
+    "(B, 1, H/s, W/s) DepthCLIP's map as the adapters compute it (on layer4 of a ResNet: in `_tokens`' order)."
+    if not (self.features == 'layer4' and is_resnet(self.clip)): return DepthCLIP.forward(self, x)
+    f = resnet_stages(self.clip.visual, x)[-1]
+    return self._head(self._tokens(f), self.text_f, f.shape[-2:])
 
 @patch
 def _head(self:AdapterDepth, tokens:torch.Tensor, # (B, h·w, E)
@@ -59,6 +83,12 @@ def _head(self:AdapterDepth, tokens:torch.Tensor, # (B, h·w, E)
     "(B, 1, h, w) depth: softmax over K of 100·tokens·text / T, times the bins."
     w = (LOGIT_SCALE * tokens @ text / self.temperature).softmax(-1)
     return (w @ self.bins).view(tokens.shape[0], 1, *hw)
+
+@patch
+def depth(self:AdapterDepth, x:torch.Tensor, **extras) -> torch.Tensor:
+    "(B, 1, h, w) depth of each pass `predict` makes, clamped to [0, 10] when faithful (the official test loop, before the flip average)."
+    d = DepthCLIP.depth(self, x, **extras)
+    return d.clamp(0, 10) if self.faithful else d
 
 # %% ../nbs/16_adapters.ipynb #c78eab2e
 class Adapter(nn.Module):
@@ -80,9 +110,11 @@ class ClipAdapterDepth(AdapterDepth):
                  reduction:tuple=(256, 128), # (image, text) reduction r: hidden width c / r
                  image_adapter:bool=True, text_adapter:bool=True, # which adapters (the paper's Table 4)
                  temperature:float=10.0, # clipdepth's convention; the adapters' code's 0.1 (see above)
+                 faithful:bool=True, # the official code's token order (keep channels, then normalise); False: DepthCLIP's
+                 clip_bn:str='frozen', # 'frozen': CLIP's BatchNorm statistics as released; 'carried': the model's own (saved with it); 'train': those, updated in training
                  preset:str='official', device=None, **overrides): # DepthCLIP settings
         super().__init__(clip, dict(ratio=ratio, reduction=list(reduction), image_adapter=image_adapter, text_adapter=text_adapter,
-                                    temperature=temperature), preset, device, temperature=temperature, **overrides)
+                                    temperature=temperature, faithful=faithful, clip_bn=clip_bn), preset, device, temperature=temperature, **overrides)
         self.ratio, self.raw_layer4 = ratio, self.features == 'layer4' and is_resnet(self.clip)
         c_img = self.clip.visual.layer4[-1].conv3.out_channels if self.raw_layer4 else embed_dim(self.clip)
         self.image_adapter = Adapter(c_img, reduction[0]) if image_adapter else None
@@ -96,7 +128,7 @@ def _image_tokens(self:ClipAdapterDepth, x:torch.Tensor) -> tuple[torch.Tensor, 
     with torch.no_grad():
         f = resnet_stages(self.clip.visual, x)[-1] if self.raw_layer4 else dense_features(self.clip, x, self.features)
     t = residual_adapt(f.flatten(2).transpose(1, 2).float(), self.image_adapter, self.ratio)
-    t = keep_channels(F.normalize(t, dim=-1), embed_dim(self.clip)) if self.raw_layer4 else F.normalize(t, dim=-1)
+    t = self._layer4_tokens(t) if self.raw_layer4 else F.normalize(t, dim=-1)
     return t, f.shape[-2:]
 
 @patch
@@ -119,9 +151,11 @@ class CoarseRefinedDepth(AdapterDepth):
                  size:tuple=(416, 544), # the input size (H, W) the FC layers are built for
                  hidden:int=4096, # width of the coarse FC layer
                  stage:str='joint', # 'joint', 'coarse' or 'refine'
-                 temperature:float=10.0, preset:str='official', device=None, **overrides):
+                 temperature:float=10.0, faithful:bool=True, clip_bn:str='frozen', # as ClipAdapterDepth's
+                 preset:str='official', device=None, **overrides):
         overrides.setdefault('long_side', max(size))
-        super().__init__(clip, dict(size=list(size), hidden=hidden, stage=stage, temperature=temperature), preset, device, temperature=temperature, **overrides)
+        super().__init__(clip, dict(size=list(size), hidden=hidden, stage=stage, temperature=temperature, faithful=faithful, clip_bn=clip_bn),
+                         preset, device, temperature=temperature, **overrides)
         s, (H, W) = stride(self.clip), size
         if H % 4 or W % 4 or H % s or W % s: raise ValueError(f"size {H}x{W}: both sides must be multiples of {s} (the encoder's stride)")
         self.size = (H, W)
@@ -147,7 +181,7 @@ def set_stage(self:CoarseRefinedDepth, stage:str):
 def forward(self:CoarseRefinedDepth, x:torch.Tensor) -> torch.Tensor:
     "(B, 1, H/4, W/4) depth in metres: the refined map, or the coarse one in stage 'coarse'."
     if tuple(x.shape[-2:]) != self.size: raise ValueError(f"CoarseRefinedDepth was built for {self.size[0]}x{self.size[1]} inputs, got {x.shape[-2]}x{x.shape[-1]}")
-    with torch.no_grad(): d0 = DepthCLIP.forward(self, x)
+    with torch.no_grad(): d0 = self.prior(x)
     with torch.set_grad_enabled(torch.is_grad_enabled() and self.stage != 'refine'):
         coarse = self.coarse(d0.flatten(1)).view(x.shape[0], 1, self.size[0] // 4, self.size[1] // 4)
     if self.stage == 'coarse': return coarse
@@ -179,10 +213,12 @@ def resnet_pyramid(visual, x:torch.Tensor) -> list[torch.Tensor]:
 class MultiScaleAdapterDepth(AdapterDepth):
     "U-Net decoder over the frozen CLIP ResNet's stages, depth = α·DepthCLIP + Δ (Wu & Fu's MSA), optional mask channels."
     def __init__(self, clip, # an open_clip ResNet model or a reference
-                 alpha:float=1.0, # weight of DepthCLIP's map; 0: Δ alone, unbounded
+                 alpha:float=0.0, # weight of DepthCLIP's map (the shipped config: 0, Δ alone, unbounded)
                  seg_channels:int=0, # channels of user-supplied segmentation masks (0: none)
-                 temperature:float=0.1, preset:str='official', device=None, **overrides):
-        super().__init__(clip, dict(alpha=alpha, seg_channels=seg_channels, temperature=temperature), preset, device, temperature=temperature, **overrides)
+                 temperature:float=0.1, faithful:bool=True, clip_bn:str='frozen', # as ClipAdapterDepth's
+                 preset:str='official', device=None, **overrides):
+        super().__init__(clip, dict(alpha=alpha, seg_channels=seg_channels, temperature=temperature, faithful=faithful, clip_bn=clip_bn),
+                         preset, device, temperature=temperature, **overrides)
         if not is_resnet(self.clip): raise ValueError("MultiScaleAdapterDepth needs a ResNet CLIP (stem and layer1-4), not a ViT")
         v = self.clip.visual
         c = [v.conv3.out_channels] + [l[-1].conv3.out_channels for l in (v.layer1, v.layer2, v.layer3, v.layer4)]   # strides 2..32
@@ -218,8 +254,88 @@ def forward(self:MultiScaleAdapterDepth, x:torch.Tensor, # (B, 3, H, W) normalis
 
 # %% ../nbs/16_adapters.ipynb #2dbeac98
 ClipAdapterDepth.recipe = dict(optimizer='sgd', lr=0.02, weight_decay=1e-4, epochs=30, batch_size=64, schedule='step', step_size=10)
-CoarseRefinedDepth.recipe = dict(optimizer='sgd', lr=0.02, weight_decay=0.1, epochs=10, batch_size=64, schedule='step', step_size=5)
+CoarseRefinedDepth.recipe = dict(optimizer='sgd', lr=0.02, weight_decay=0.1, epochs=10, batch_size=64, schedule='step', step_size=1)   # coarse stage
+CoarseRefinedDepth.refine_recipe = dict(CoarseRefinedDepth.recipe, lr=0.002)                                                            # refine stage
 MultiScaleAdapterDepth.recipe = dict(optimizer='sgd', lr=0.002, weight_decay=1e-5, epochs=90, batch_size=8, schedule='step', step_size=30)
-ClipAdapterDepth.loss_spec = dict(kind='l1', smooth=1e-3)
-CoarseRefinedDepth.loss_spec = dict(kind='l2', smooth=1e-3, at='pred')
-MultiScaleAdapterDepth.loss_spec = dict(kind='l1')
+# the official code's objectives (faithful): every pixel of the raw depth counts, smoothness on the ImageNet-normalised image
+ClipAdapterDepth.loss_spec = dict(kind='l1', smooth=1e-3, mask='all', smooth_image='imagenet')
+CoarseRefinedDepth.loss_spec = dict(kind='l2', smooth=1e-3, at='pred', mask='all', smooth_image='imagenet', resize='bilinear')
+MultiScaleAdapterDepth.loss_spec = dict(kind='l1', mask='all')
+# clipdepth's principled ones: holes and depths outside (1 mm, 10 m) masked, nearest downsampling, smoothness on the [0, 1] image
+ClipAdapterDepth.principled_loss_spec = dict(kind='l1', smooth=1e-3)
+CoarseRefinedDepth.principled_loss_spec = dict(kind='l2', smooth=1e-3, at='pred')
+MultiScaleAdapterDepth.principled_loss_spec = dict(kind='l1')
+
+# %% ../nbs/16_adapters.ipynb #b888125a
+def import_official_clip(model:AdapterDepth, sd:dict, # an official state dict (`module.` stripped)
+                         prefix:str, path) -> int: # where its CLIP entries start ('clip.'); the file, for errors
+    "Check the checkpoint's CLIP against `model.clip` (to fp16 rounding) and import its BatchNorm statistics; how many."
+    own, buffers = model.clip.state_dict(), {}
+    for k, v in sd.items():
+        if not k.startswith(prefix): continue
+        name = k[len(prefix):]
+        if name not in own: raise ValueError(f"{path}: unexpected CLIP entry {k!r}: not a checkpoint of this CLIP architecture")
+        if name.rsplit('.', 1)[-1] in BN_BUFFERS: buffers[name] = v.to(own[name].dtype); continue
+        ref = own[name].detach().float().cpu()
+        if v.shape != ref.shape or ((v.float() - ref).abs() > 1e-3 * (1 + ref.abs())).any():
+            raise ValueError(f"{path}: its frozen {k} differs from the given CLIP's: pass the CLIP the checkpoint was trained from")
+    if buffers: model.clip.load_state_dict(buffers, strict=False)
+    return len(buffers)
+
+def load_official(model:AdapterDepth, sd:dict, path, # an official state dict, and its file
+                  rename, # official name -> clipdepth name (None: not loaded)
+                  clip_prefix:str='clip.', keep:tuple=()) -> AdapterDepth: # the CLIP's prefix; trainable names kept as built
+    "`model` (built with clip_bn='carried') with the weights of an official checkpoint, fp16 cast to fp32, in eval mode."
+    import_official_clip(model, sd, clip_prefix, path)
+    own = model.state_dict()
+    tensors = {k: own[k] for k in own if k in model.carried_keys or (keep and k.startswith(keep))}
+    for k, v in sd.items():
+        if k.startswith(clip_prefix) or (name := rename(k)) is None: continue
+        tensors[name] = v.float() if v.is_floating_point() else v
+    load_trainable(model, tensors, f"{path} ({type(model).__name__}, official layout)")
+    return model.eval()
+
+
+# %% ../nbs/16_adapters.ipynb #286bc37d
+COARSE_NAMES = (('coarse_model.', ''), ('coarse_adapter.fc.', 'coarse.'), ('refiner.conv1.', 'refine_image.'), ('refiner.conv2.', 'refine_out.'))
+MSA_NAMES = (('image_adapter.bridge.bridge.', 'bridge.'), ('image_adapter.up_blocks.', 'ups.'), ('image_adapter.out.', 'out.'),
+             ('seg_encoder.bridge.', 'seg_encoder.'), ('.upsample.', '.up.'), ('.conv_block_1.', '.convs.0.'),
+             ('.conv_block_2.', '.convs.1.'), ('.conv.', '.0.'), ('.bn.', '.1.'))
+
+def _coarse_name(k:str) -> str:
+    "The clipdepth name of a `Depth_Coarse` / `Depth_Refine` entry."
+    for a, b in COARSE_NAMES:
+        if k.startswith(a): k = b + k[len(a):]
+    return k
+
+def _msa_name(k:str) -> str:
+    "The clipdepth name of a `DepthConvAdapter` entry."
+    for a, b in MSA_NAMES: k = k.replace(a, b)
+    return k
+
+@patch(cls_method=True)
+def from_official(cls:ClipAdapterDepth, path:str|Path, # a `best.pth` of the official DepthAdapter
+                  clip='RN50', device=None, **kwargs) -> ClipAdapterDepth: # the CLIP it was trained from; other settings
+    "The faithful CLIP-Adapter with an official checkpoint's adapters and CLIP BatchNorm statistics, in eval mode."
+    model = cls(clip, clip_bn='carried', **kwargs)
+    return load_official(model, read_checkpoint(path)[0], path, lambda k: k).to(resolve_device(device))
+
+@patch(cls_method=True)
+def from_official(cls:CoarseRefinedDepth, path:str|Path, # a `Depth_Refine` (stage 'refine') or `Depth_Coarse` (stage 'coarse') file
+                  clip='RN50', device=None, **kwargs) -> CoarseRefinedDepth:
+    "The faithful Coarse/Refined adapter with an official checkpoint's weights and CLIP BatchNorm statistics, in eval mode."
+    sd = read_checkpoint(path)[0]
+    refined = any(k.startswith('refiner.') for k in sd)
+    model = cls(clip, stage='refine' if refined else 'coarse', clip_bn='carried', **kwargs)
+    return load_official(model, sd, path, _coarse_name, 'coarse_model.clip.' if refined else 'clip.',
+                         keep=() if refined else ('refine_',)).to(resolve_device(device))
+
+@patch(cls_method=True)
+def from_official(cls:MultiScaleAdapterDepth, path:str|Path, # a `best.pth` of the official DepthConvAdapter
+                  clip='RN50', alpha:float=0.0, # the run's `clip_weight` (the shipped config: 0)
+                  seg_channels:int=0, # 3 for a `use_seg: true` run; otherwise its saved `seg_encoder.*` is ignored
+                  device=None, **kwargs) -> MultiScaleAdapterDepth:
+    "The faithful MSA with an official checkpoint's decoder and CLIP BatchNorm statistics, in eval mode."
+    model = cls(clip, alpha=alpha, seg_channels=seg_channels, clip_bn='carried', **kwargs)
+    rename = lambda k: None if k.startswith('seg_encoder.') and not seg_channels else _msa_name(k)
+    return load_official(model, read_checkpoint(path)[0], path, rename).to(resolve_device(device))

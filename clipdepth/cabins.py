@@ -59,9 +59,10 @@ def encode_image(clip, # an open_clip CLIP with a ResNet image tower
 class BinCentres(nn.Module):
     "AdaBins' bin-width MLP on the global embedding, and the bin centres it implies."
     def __init__(self, embed_dim:int, # width of z̄
-                 n_bins:int=256, min_depth:float=1e-3, max_depth:float=10.0):
+                 n_bins:int=256, min_depth:float=1e-3, max_depth:float=10.0,
+                 faithful:bool=False): # edges as cumsum(pad(w, value=min)), the official order of sums
         super().__init__()
-        self.min_depth, self.max_depth = min_depth, max_depth
+        self.min_depth, self.max_depth, self.faithful = min_depth, max_depth, faithful
         self.mlp = nn.Sequential(nn.Linear(embed_dim, 512), nn.LeakyReLU(), nn.Linear(512, 256), nn.LeakyReLU(), nn.Linear(256, n_bins))
 
     def widths(self, g:torch.Tensor) -> torch.Tensor:
@@ -73,14 +74,15 @@ class BinCentres(nn.Module):
                ) -> torch.Tensor:
         "(B, N) increasing bin centres in metres."
         w = (self.max_depth - self.min_depth) * self.widths(g)
-        edges = self.min_depth + torch.cumsum(F.pad(w, (1, 0)), 1)
+        edges = torch.cumsum(F.pad(w, (1, 0), value=self.min_depth), 1) if self.faithful else self.min_depth + torch.cumsum(F.pad(w, (1, 0)), 1)
         return 0.5 * (edges[:, :-1] + edges[:, 1:])
 
 # %% ../nbs/17_cabins.ipynb #92672340
 def cabins(centres:torch.Tensor, # (B, N) bin centres, increasing
            groups:int=8, # K: N must be a multiple of it
            mode:str='weighted', # 'weighted' (Eq. 2), 'median' or 'mean'
-           eps:float=1e-4) -> torch.Tensor:
+           eps:float=1e-4,
+           faithful:bool=False) -> torch.Tensor: # Σ c·w / Σ w, the official order (the weights already sum to 1)
     "(B, K) one distance value per group of N/K neighbouring centres."
     B, N = centres.shape
     if N % groups: raise ValueError(f"{N} bin centres cannot be cut into {groups} equal groups")
@@ -89,7 +91,7 @@ def cabins(centres:torch.Tensor, # (B, N) bin centres, increasing
     if mode == 'median': return c.quantile(0.5, dim=-1)
     if mode != 'weighted': raise ValueError(f"unknown CaBins mode {mode!r}: use 'weighted', 'median' or 'mean'")
     w = torch.softmax(1 / ((c - c.mean(-1, keepdim=True)).abs() + eps), -1)
-    return (w * c).sum(-1)
+    return (c * w).sum(-1) / w.sum(-1) if faithful else (w * c).sum(-1)
 
 # %% ../nbs/17_cabins.ipynb #eb0c46aa
 def cabin_strings(e:torch.Tensor) -> list[list[str]]:
@@ -192,6 +194,7 @@ class CaBinsDepth(Pretrained, Predictor, nn.Module):
                  text_length:int=30, # tokens the text encoder sees (the official code: 30)
                  context_width:int=256, context_heads:int=4, context_layers:int=6, dropout:float=0.1, # context decoder
                  min_depth:float|None=None, max_depth:float|None=None, long_side:int|None=None, # override the dataset's
+                 amp:bool|None=None, # allow autocast (predict/train/evaluate's fp16 on CUDA); None: not when faithful (the official code is fp32)
                  device=None, # where to build a CLIP given by reference (None: CUDA when available)
                 ):
         super().__init__()
@@ -201,8 +204,9 @@ class CaBinsDepth(Pretrained, Predictor, nn.Module):
         if not is_resnet(clip): raise ValueError("CaBinsDepth needs a ResNet CLIP (RN50, RN101, …): the paper's ViT variant uses a DPT decoder, not built here")
         kw = dict(dataset=dataset, faithful=faithful, distance=distance, n_bins=n_bins, groups=groups, n_ctx=n_ctx, text_length=text_length,
                   context_width=context_width, context_heads=context_heads, context_layers=context_layers, dropout=dropout,
-                  min_depth=min_depth, max_depth=max_depth, long_side=long_side)
+                  min_depth=min_depth, max_depth=max_depth, long_side=long_side, amp=amp)
         self.config = dict(clip=ref, kwargs=kw)
+        self.amp = (not faithful) if amp is None else amp
         d = CABINS_DATASETS[dataset]
         self.min_depth, self.max_depth = min_depth or d['min_depth'], max_depth or d['max_depth']
         self.cfg = dict(crop=None, long_side=long_side or d['long_side'])   # the region Predictor reads
@@ -231,7 +235,7 @@ def _build(self:CaBinsDepth, clip, n_bins, context_width, context_heads, context
     if self.distance == 'semantic':
         self.register_buffer('semantic_tokens', self.tokenizer(SEMANTIC_BINS, context_length=self.text_length - self.n_ctx), persistent=False)
     channels = [layer[-1].conv3.out_channels for layer in (clip.visual.layer1, clip.visual.layer2, clip.visual.layer3, clip.visual.layer4)]
-    self.adaptive_bins = BinCentres(E, n_bins, self.min_depth, self.max_depth)
+    self.adaptive_bins = BinCentres(E, n_bins, self.min_depth, self.max_depth, faithful=self.faithful)
     self.context_decoder = ContextDecoder(E, context_width, context_heads, context_layers, dropout)
     self.decoder = BinsDecoder(channels, self.K, n_bins, pad_quirk=self.faithful)
 
@@ -239,7 +243,7 @@ def _build(self:CaBinsDepth, clip, n_bins, context_width, context_heads, context
 @patch
 def distance_values(self:CaBinsDepth, centres:torch.Tensor) -> torch.Tensor:
     "(B, K) the CaBins of each image (not for `distance='semantic'`)."
-    return cabins(centres, self.K, self.distance)
+    return cabins(centres, self.K, self.distance, faithful=self.faithful)
 
 @patch
 def text_tokens(self:CaBinsDepth, centres:torch.Tensor) -> torch.Tensor:
@@ -261,6 +265,8 @@ def class_embeddings(self:CaBinsDepth, centres:torch.Tensor) -> torch.Tensor:
 def forward(self:CaBinsDepth, x:torch.Tensor, # (B, 3, H, W) normalised with `model.mean`, `model.std`
            ) -> dict:
     "`depth` (B, 1, H/2, W/2) in metres and the bin `centres` (B, N)."
+    if not self.amp and torch.is_autocast_enabled(x.device.type):   # fp32 throughout, as the official code runs
+        with torch.autocast(x.device.type, enabled=False): return self.forward(x.float())
     stages, g, z = encode_image(self.clip, x, bilinear=self.faithful)
     with torch.autocast(x.device.type, enabled=False):   # the bins and the text in fp32: the numbers are written to 4 decimals
         centres = self.adaptive_bins(g.float())
@@ -281,7 +287,8 @@ def size_kwargs(cls:CaBinsDepth, h:int, w:int) -> dict:
     return {}
 
 CaBinsDepth.recipe, CaBinsDepth.ranges, CaBinsDepth.eval_protocol, CaBinsDepth.default_clip = CABINS_RECIPE, CABINS_DATASETS, 'eigen', 'RN101'
-CaBinsDepth.loss_spec = dict(kind='silog', chamfer=0.1)   # SILog (λ 0.85, α 10) + 0.1 · chamfer(bin centres, ground truth)
+CaBinsDepth.loss_spec = dict(kind='silog', chamfer=0.1, mask='min', unbiased=True)   # the official code: SILog over gt > min (unbiased variance) + 0.1 · chamfer over gt ≥ 1e-3
+CaBinsDepth.principled_loss_spec = dict(kind='silog', chamfer=0.1)                  # SILog (λ 0.85, α 10) and chamfer over min < gt < max
 
 # %% ../nbs/17_cabins.ipynb #36448dbf
 OFFICIAL_PREFIXES = (('clip_model.', 'clip.'), ('computeAdaptiveBin.regressor.', 'adaptive_bins.mlp.'), ('predict_D.conv_out.0.', 'decoder.head.'),

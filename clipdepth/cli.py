@@ -17,7 +17,7 @@ __all__ = ['COMMANDS', 'PRESET_NAMES', 'PROTOCOL_NAMES', 'METHOD_NAMES', 'OPTIMI
 # %% ../nbs/21_cli.ipynb #7cf7b7a8
 COMMANDS = {}   # name -> (function adding its parser to the subparsers, function running it on the parsed arguments)
 PRESET_NAMES = ('official', 'dense')                                   # depthclip.PRESETS
-PROTOCOL_NAMES = ('depthclip-official', 'eigen', 'kitti-garg')         # evaluation.PROTOCOLS
+PROTOCOL_NAMES = ('depthclip-official', 'eigen', 'kitti-garg', 'adapters', 'kitti-kb')   # evaluation.PROTOCOLS
 METHOD_NAMES = ('depthclip', 'clip-adapter', 'coarse-refined', 'msa', 'cabins', 'mirror')   # models.METHODS
 OPTIMIZER_NAMES, SCHEDULE_NAMES = ('adamw', 'sgd'), ('onecycle', 'step', 'constant')       # training.OPTIMIZERS, SCHEDULES
 

@@ -13,19 +13,21 @@ import torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .core import resolve_device, atomic_write
-from .metrics import METRICS, SCORING, ALIGNMENTS, MetricAccumulator, mean_metrics, crop_mask
+from .metrics import METRICS, SCORING, ALIGNMENTS, MetricAccumulator, mean_metrics, crop_mask, crop_box
 import torch.distributed as dist
 from .predict import Predictor
 from .papers import published
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'PAPER_TABLE1', 'predictor_fn', 'EvalResult', 'as_list', 'score_batch', 'evaluate']
+__all__ = ['PROTOCOLS', 'PAPER_TABLE1', 'predictor_fn', 'EvalResult', 'as_list', 'crop_inputs', 'score_batch', 'evaluate']
 
 # %% ../nbs/09_evaluation.ipynb #f79eabb0
 PROTOCOLS = {
     'depthclip-official': dict(resize=False, metrics=SCORING['depthclip']),
     'eigen': dict(resize=True, metrics=SCORING['nyu']),
     'kitti-garg': dict(resize=True, metrics=SCORING['kitti']),
+    'adapters': dict(resize=False, metrics=SCORING['adapters']),                 # Wu & Fu's code
+    'kitti-kb': dict(resize=True, metrics=SCORING['kitti'], input_crop='kb'),   # CaBins' (and BTS/AdaBins') --do_kb_crop
 }
 
 # %% ../nbs/09_evaluation.ipynb #48d321fd
@@ -89,6 +91,15 @@ def as_list(batch:list) -> list:
     "A DataLoader collate function that keeps a batch as the list of its items."
     return batch
 
+def crop_inputs(batch:list[dict], crop) -> list[dict]:
+    "The items of `batch` with image and ground truth cut to `crop` (a `crop_box` crop; None: unchanged), before predicting."
+    if crop is None: return batch
+    out = []
+    for it in batch:
+        t, b, l, r = crop_box(crop, *np.asarray(it['depth']).shape)
+        out.append({**it, 'image': np.asarray(it['image'])[t:b, l:r], 'depth': np.asarray(it['depth'])[t:b, l:r]})
+    return out
+
 def score_batch(batch:list[dict], preds:list, acc:MetricAccumulator, p:dict, protocol:str) -> list[dict]:
     "Per-image metric rows of one batch under protocol settings `p`, accumulated into `acc`."
     rows = []
@@ -151,6 +162,7 @@ def evaluate(model, # anything with `predict(list of images)`, or a function ima
             rows.extend(new); bar.update(len(new))
             bar.set_postfix(abs_rel=f"{np.nanmean([r['abs_rel'] for r in rows]):.4f}")
         for batch in loader:
+            batch = crop_inputs(batch, p.get('input_crop'))
             t = time.perf_counter()
             preds = predict([it['image'] for it in batch])
             model_s += time.perf_counter() - t

@@ -5,11 +5,13 @@
 # %% ../nbs/12_losses.ipynb #070a533c
 from __future__ import annotations
 import torch, torch.nn.functional as F
-from .geometry import inverse_warp
+from .geometry import inverse_warp, pixel_grid
+from .clip import IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
-__all__ = ['SSIM_C1', 'SSIM_C2', 'DEPTH_LOSSES', 'LOSSES', 'l1_loss', 'l2_loss', 'silog_loss', 'chamfer_loss', 'smoothness_loss',
-           'ssim_dissimilarity', 'photometric_loss', 'DepthLoss', 'PhotometricLoss', 'make_loss']
+__all__ = ['SSIM_C1', 'SSIM_C2', 'DEPTH_LOSSES', 'MASKS', 'LOSSES', 'l1_loss', 'l2_loss', 'silog_loss', 'chamfer_loss',
+           'smoothness_loss', 'ssim_dissimilarity', 'photometric_loss', 'official_ssim', 'official_warp',
+           'official_photometric_loss', 'DepthLoss', 'PhotometricLoss', 'make_loss']
 
 # %% ../nbs/12_losses.ipynb #9cf0effb
 def _mask(gt:torch.Tensor, mask:torch.Tensor|None) -> torch.Tensor:
@@ -30,10 +32,12 @@ def l2_loss(pred:torch.Tensor, gt:torch.Tensor, mask:torch.Tensor|None=None) -> 
 def silog_loss(pred:torch.Tensor, gt:torch.Tensor, mask:torch.Tensor|None=None,
                lam:float=0.85, # λ: 1 is fully scale-invariant, 0 is the RMSE of log depth
                alpha:float=10.0, # α: the overall scale
+               unbiased:bool=False, # torch's unbiased variance of g, as the CaBins/AdaBins code computes it (faithful)
               ) -> torch.Tensor:
     "Scale-invariant log loss, CaBins Eq. 6, over the valid pixels of the batch."
     m = _mask(gt, mask)
     g = torch.log(pred.float()[m].clamp_min(1e-3)) - torch.log(gt.float()[m])
+    if unbiased: return alpha * torch.sqrt(g.var() + (1 - lam) * g.mean().pow(2))
     return alpha * torch.sqrt((g.pow(2).mean() - lam * g.mean().pow(2)).clamp_min(1e-12))
 
 # %% ../nbs/12_losses.ipynb #bb072cfd
@@ -90,8 +94,39 @@ def photometric_loss(target:torch.Tensor, # (B, C, H, W) target view
     pe = alpha * ssim_dissimilarity(target, warped).mean(1, keepdim=True) + (1 - alpha) * (target - warped).abs().mean(1, keepdim=True)
     return pe[valid].mean() if valid.any() else pe.sum() * 0.
 
+# %% ../nbs/12_losses.ipynb #3b4408cb
+def official_ssim(x:torch.Tensor, y:torch.Tensor) -> torch.Tensor:
+    "The adapters' code's `SSIM`: the mean of clamp((1 − SSIM)/2, 0, 1) over unpadded 3x3 windows."
+    pool = lambda t: F.avg_pool2d(t, 3, 1)
+    mx, my = pool(x), pool(y)
+    sx, sy, sxy = pool(x * x) - mx ** 2, pool(y * y) - my ** 2, pool(x * y) - mx * my
+    ssim = (2 * mx * my + SSIM_C1) * (2 * sxy + SSIM_C2) / ((mx ** 2 + my ** 2 + SSIM_C1) * (sx + sy + SSIM_C2))
+    return ((1 - ssim) / 2).clamp(0, 1).mean()
+
+def official_warp(source:torch.Tensor, depth:torch.Tensor, K:torch.Tensor, T:torch.Tensor) -> torch.Tensor:
+    "The adapters' `ViewTransform`: `source` sampled at K(R·d·K⁻¹p + t)/(z + 1e-16), 0 outside [0, W−1) × [0, H−1)."
+    B, C, H, W = source.shape
+    X = torch.linalg.inv(K.float()) @ pixel_grid(H, W, source.device) * depth.float().flatten(2)
+    p = K.float() @ (T[:, :3, :3].float() @ X + T[:, :3, 3:].float())
+    u, v = p[:, 0] / (p[:, 2] + 1e-16), p[:, 1] / (p[:, 2] + 1e-16)
+    inside = ((u >= 0) & (u < W - 1) & (v >= 0) & (v < H - 1)).view(B, 1, H, W)
+    grid = torch.stack([2 * u / (W - 1) - 1, 2 * v / (H - 1) - 1], -1).view(B, H, W, 2)
+    return F.grid_sample(source.float(), grid, mode='bilinear', padding_mode='zeros', align_corners=True) * inside
+
+def official_photometric_loss(target:torch.Tensor, source:torch.Tensor, depth:torch.Tensor, K:torch.Tensor, T:torch.Tensor,
+                              alpha:float=0.85) -> torch.Tensor:
+    "The adapters' code's loss: α·(1 − official_ssim)/2 + (1 − α)·mean|target − warped| over every pixel (SSIM sign flipped)."
+    warped = official_warp(source, depth, K, T)
+    return alpha * (1 - official_ssim(target.float(), warped)) / 2 + (1 - alpha) * (target.float() - warped).abs().mean()
+
 # %% ../nbs/12_losses.ipynb #76cd0f36
 DEPTH_LOSSES = {'l1': l1_loss, 'l2': l2_loss, 'silog': silog_loss}
+MASKS = ('range', 'min', 'all')   # min < gt < max (clipdepth); gt > min (CaBins' code); every pixel (the adapters' code)
+
+def _imagenet(image:torch.Tensor) -> torch.Tensor:
+    "A [0, 1] image batch normalised with ImageNet's mean and std."
+    m, s = (torch.tensor(v, device=image.device, dtype=torch.float32).view(1, 3, 1, 1) for v in (IMAGENET_MEAN, IMAGENET_STD))
+    return (image.float() - m) / s
 
 class DepthLoss:
     "Supervised objective: `kind` on valid pixels, + `smooth` × edge-aware smoothness, + `chamfer` × bins chamfer."
@@ -99,37 +134,61 @@ class DepthLoss:
                  smooth:float=0.0, # weight of `smoothness_loss` (the adapters: 0.001)
                  chamfer:float=0.0, # weight of `chamfer_loss` on the prediction's `centres` (CaBins: 0.1)
                  at:str='gt', # compare at the ground truth's resolution ('gt') or the prediction's ('pred')
-                 min_depth:float=1e-3, max_depth:float=10.0): # ground truth outside (min, max) is ignored
+                 min_depth:float=1e-3, max_depth:float=10.0, # the ground-truth range (see `mask`)
+                 mask:str='range', # 'range': min < gt < max; 'min': gt > min (chamfer: gt ≥ min), CaBins' code; 'all': every pixel, the adapters' code
+                 unbiased:bool=False, # SILog with torch's unbiased variance (CaBins' code)
+                 smooth_image:str='input', # smoothness edges on the batch's image ('input') or on it ImageNet-normalised (the adapters' code)
+                 resize:str='nearest'): # how at='pred' brings the ground truth down: 'nearest', or 'bilinear' (align_corners, the adapters' code)
         if kind not in DEPTH_LOSSES: raise ValueError(f"unknown depth loss {kind!r}: use one of {', '.join(DEPTH_LOSSES)}")
         if at not in ('gt', 'pred'): raise ValueError(f"at must be 'gt' or 'pred', not {at!r}")
+        if mask not in MASKS: raise ValueError(f"unknown mask {mask!r}: use one of {', '.join(MASKS)}")
+        if smooth_image not in ('input', 'imagenet'): raise ValueError(f"smooth_image must be 'input' or 'imagenet', not {smooth_image!r}")
+        if resize not in ('nearest', 'bilinear'): raise ValueError(f"resize must be 'nearest' or 'bilinear', not {resize!r}")
         self.kind, self.smooth, self.chamfer, self.at, self.min_depth, self.max_depth = kind, smooth, chamfer, at, min_depth, max_depth
+        self.mask, self.unbiased, self.smooth_image, self.resize = mask, unbiased, smooth_image, resize
 
-    def __repr__(self): return f"DepthLoss({self.kind!r}, smooth={self.smooth}, chamfer={self.chamfer}, at={self.at!r}, range=({self.min_depth}, {self.max_depth}))"
+    def __repr__(self):
+        extra = ''.join(f', {k}={getattr(self, k)!r}' for k, d in (('mask', 'range'), ('unbiased', False), ('smooth_image', 'input'), ('resize', 'nearest')) if getattr(self, k) != d)
+        return f"DepthLoss({self.kind!r}, smooth={self.smooth}, chamfer={self.chamfer}, at={self.at!r}, range=({self.min_depth}, {self.max_depth}){extra})"
+
+    def masks(self, gt:torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        "The pixels the depth loss and the chamfer count, by `mask`."
+        if self.mask == 'all': return torch.ones_like(gt, dtype=torch.bool), gt > 0
+        if self.mask == 'min': return gt > self.min_depth, gt >= self.min_depth
+        m = (gt > self.min_depth) & (gt < self.max_depth)
+        return m, m
 
     def __call__(self, pred, batch:dict) -> tuple[torch.Tensor, dict]:
         depth, centres = (pred['depth'], pred.get('centres')) if isinstance(pred, dict) else (pred, None)
         gt, image = batch['depth'], batch['image']
         if self.at == 'gt': depth = F.interpolate(depth.float(), size=gt.shape[-2:], mode='bilinear', align_corners=True)
-        else: gt, image = F.interpolate(gt, size=depth.shape[-2:], mode='nearest'), F.interpolate(image, size=depth.shape[-2:], mode='bilinear', align_corners=True)
-        mask = (gt > self.min_depth) & (gt < self.max_depth)
-        parts = {self.kind: DEPTH_LOSSES[self.kind](depth, gt, mask)}
-        if self.smooth: parts['smooth'] = smoothness_loss(depth.float(), image)
-        if self.chamfer and centres is not None: parts['chamfer'] = chamfer_loss(centres, gt, mask)
+        else:
+            kw = dict(mode='nearest') if self.resize == 'nearest' else dict(mode='bilinear', align_corners=True)
+            gt, image = F.interpolate(gt, size=depth.shape[-2:], **kw), F.interpolate(image, size=depth.shape[-2:], mode='bilinear', align_corners=True)
+        mask, chamfer_mask = self.masks(gt)
+        parts = {self.kind: DEPTH_LOSSES[self.kind](depth, gt, mask, unbiased=self.unbiased) if self.kind == 'silog' else DEPTH_LOSSES[self.kind](depth, gt, mask)}
+        if self.smooth: parts['smooth'] = smoothness_loss(depth.float(), _imagenet(image) if self.smooth_image == 'imagenet' else image)
+        if self.chamfer and centres is not None: parts['chamfer'] = chamfer_loss(centres, gt, chamfer_mask)
         total = parts[self.kind] + self.smooth * parts.get('smooth', 0.) + self.chamfer * parts.get('chamfer', 0.)
         return total, parts
 
 # %% ../nbs/12_losses.ipynb #b55f9597
 class PhotometricLoss:
     "Self-supervised objective: `photometric_loss` of the predicted depth + `smooth` × edge-aware smoothness."
-    def __init__(self, alpha:float=0.85, smooth:float=1e-3): self.alpha, self.smooth = alpha, smooth
-    def __repr__(self): return f"PhotometricLoss(alpha={self.alpha}, smooth={self.smooth})"
+    def __init__(self, alpha:float=0.85, smooth:float=1e-3,
+                 official:bool=False): # the adapters' code's loss (`official_photometric_loss`, SSIM sign flipped) instead of the formula
+        self.alpha, self.smooth, self.official = alpha, smooth, official
+    def __repr__(self): return f"PhotometricLoss(alpha={self.alpha}, smooth={self.smooth}{', official=True' if self.official else ''})"
 
     def __call__(self, pred, batch:dict) -> tuple[torch.Tensor, dict]:
         if 'source' not in batch: raise ValueError("PhotometricLoss needs pairs: build the training set with DepthTrainSet(..., pair=SYNTHETIC_PAIR)")
         depth = pred['depth'] if isinstance(pred, dict) else pred
         image = batch['image']
         depth = F.interpolate(depth.float(), size=image.shape[-2:], mode='bilinear', align_corners=True)
-        parts = {'photometric': photometric_loss(image, batch['source'], depth, batch['K'], batch['T'], batch.get('valid'), self.alpha)}
+        if self.official:   # on ImageNet-normalised images, as their loader gives them; smoothness on those too
+            image = _imagenet(image)
+            parts = {'photometric': official_photometric_loss(image, _imagenet(batch['source']), depth, batch['K'], batch['T'], self.alpha)}
+        else: parts = {'photometric': photometric_loss(image, batch['source'], depth, batch['K'], batch['T'], batch.get('valid'), self.alpha)}
         if self.smooth: parts['smooth'] = smoothness_loss(depth, image)
         return parts['photometric'] + self.smooth * parts.get('smooth', 0.), parts
 

@@ -21,6 +21,7 @@ SCORING = {   # how each protocol scores: crop, ground-truth range, prediction f
     'depthclip': dict(crop='depthclip', min_depth=1e-3, max_depth=10.0, min_pred=1e-3),
     'nyu': dict(crop='eigen', min_depth=1e-3, max_depth=10.0),
     'kitti': dict(crop='garg', min_depth=1e-3, max_depth=80.0),
+    'adapters': dict(crop=(56, 472, 60, 604), min_depth=1e-3, max_depth=10.0, min_pred=1e-3),   # the adapters' metrics.py: the whole 416x544 box
 }
 
 # %% ../nbs/04_metrics.ipynb #f7ec0b04

@@ -47,10 +47,11 @@ def paper_recipe(method) -> dict:
 
 def paper_loss(method, kind:str|None=None, # replace the method's pixel loss ('l1', 'l2', 'silog')
                dataset:str='nyu', # the ground-truth range, where the method declares one per dataset
+               faithful:bool=True, # the official code's objective (`loss_spec`); False: clipdepth's `principled_loss_spec`, where declared
               ) -> DepthLoss:
     "The method's supervised objective."
     cls = method_class(method)
-    spec = dict(getattr(cls, 'loss_spec', None) or {})
+    spec = dict((None if faithful else getattr(cls, 'principled_loss_spec', None)) or getattr(cls, 'loss_spec', None) or {})
     if not spec: raise ValueError(f"{cls.__name__} has no training objective: it is zero-shot")
     ranges = getattr(cls, 'ranges', None)
     if ranges is not None:

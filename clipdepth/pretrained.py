@@ -28,7 +28,7 @@ def frozen_keys(model:nn.Module) -> set[str]:
         for name, child in m.named_children(): visit(child, f'{prefix}{name}.')
     parts = getattr(model, 'pretrained_parts', None)
     for name in parts or ['']: visit(model.get_submodule(name), f'{name}.' if name else '')
-    return keys
+    return keys - set(getattr(model, 'carried_keys', ()))   # frozen tensors a model carries itself (e.g. drifted BN statistics)
 
 def trainable_state_dict(model:nn.Module) -> dict[str, torch.Tensor]:
     "Every state-dict tensor of `model` outside its frozen modules, as contiguous CPU copies."

@@ -233,6 +233,14 @@ def _evaluate_row(model, eval_data, protocol, batch_size) -> dict:
     res = evaluate(model, eval_data, protocol, batch_size=batch_size, progress=False)
     return {f'eval_{k}': res.summary[k] for k in METRICS}
 
+def _keep_best(model, row:dict, state:dict, metric:str, out:Path):
+    "Save `model` to out/best when the evaluation's `metric` improved ('mean9': the adapters' code's mean of the nine metrics)."
+    v = float(np.mean([row[f'eval_{k}'] for k in METRICS])) if metric == 'mean9' else float(row[f'eval_{metric}'])
+    better = state.get('best') is None or (v > state['best'] if metric in ('d1', 'd2', 'd3') else v < state['best'])
+    if better and not np.isnan(v):
+        state['best'], state['best_epoch'] = v, row['epoch']
+        model.save_pretrained(out/'best')
+
 def _epoch_row(epoch, step, losses, parts, lr, seconds) -> dict:
     "One line of the log."
     return dict(epoch=epoch, step=step, loss=float(np.mean(losses)), **{f'loss_{k}': float(np.mean(v)) for k, v in parts.items()}, lr=lr, seconds=round(seconds, 3))
@@ -253,6 +261,7 @@ def train(model:nn.Module, # a model with frozen parts (requires_grad=False) and
           out_dir:str|Path|None=None, # where log.csv, config.json, checkpoint.safetensors and model/ go
           eval_data=None, # a dataset for `evaluate` after every epoch
           eval_protocol:str='depthclip-official', # the protocol of that evaluation
+          keep_best:str|None=None, # also save out_dir/best at the epoch with the best eval metric ('abs_rel', …, or 'mean9')
           resume=None, # True (out_dir's checkpoint, if any), a checkpoint file or folder, or None
           checkpoint_every:int|None=None, # also checkpoint every this many steps (default: after each epoch)
           seed:int=0, # seeds torch and the order of the data (the augmentation has the DepthTrainSet's seed)
@@ -269,6 +278,8 @@ def train(model:nn.Module, # a model with frozen parts (requires_grad=False) and
         params = trainable_params(model)
         if not params: raise ValueError(f"{type(model).__name__} has no trainable parameters (all have requires_grad=False)")
         _check_items(data)
+        if keep_best and (eval_data is None or out_dir is None or keep_best not in (*METRICS, 'mean9')):
+            raise ValueError(f"keep_best={keep_best!r} needs eval_data, out_dir and a metric among {', '.join(METRICS)} or 'mean9'")
         loss_fn, out = make_loss(loss), Path(out_dir) if out_dir is not None else None
         if out is not None and rank == 0: out.mkdir(parents=True, exist_ok=True)
         sampler = ResumableSampler(data, world, rank, seed=seed)
@@ -293,7 +304,7 @@ def train(model:nn.Module, # a model with frozen parts (requires_grad=False) and
                            step_size=step_size, gamma=gamma, grad_clip=grad_clip, amp=amp, seed=seed, data=repr(data), eval_protocol=eval_protocol), out/'config.json')
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == 'cuda' else None, broadcast_buffers=False) if world > 1 else model
         _run_epochs(net, model, data, sampler, loader, loss_fn, opt, sched, scaler, state, epochs, steps_per_epoch, batch_size, grad_clip, amp,
-                    out, eval_data, eval_protocol, checkpoint_every, rank, world, progress)
+                    out, eval_data, eval_protocol, checkpoint_every, rank, world, progress, keep_best=keep_best)
         if out is not None and rank == 0 and hasattr(model, 'save_pretrained') and getattr(model, 'config', {}).get('clip') is not None:
             model.save_pretrained(out/'model')
         return TrainRun(state['losses'], state['seconds'], state['epochs'], out)
@@ -302,7 +313,7 @@ def train(model:nn.Module, # a model with frozen parts (requires_grad=False) and
 
 # %% ../nbs/15_training.ipynb #3181b828
 def _run_epochs(net, model, data, sampler, loader, loss_fn, opt, sched, scaler, state, epochs, steps_per_epoch, batch_size, grad_clip, amp,
-                out, eval_data, eval_protocol, checkpoint_every, rank, world, progress):
+                out, eval_data, eval_protocol, checkpoint_every, rank, world, progress, keep_best=None):
     "The epochs of `train`, from `state['step']` on; updates `state`."
     dev = next(p.device for p in model.parameters())
     def checkpoint():
@@ -313,7 +324,7 @@ def _run_epochs(net, model, data, sampler, loader, loss_fn, opt, sched, scaler, 
             done = state['step'] - epoch * steps_per_epoch
             if hasattr(data, 'set_epoch'): data.set_epoch(epoch)
             sampler.set_epoch(epoch, start=done * batch_size)
-            train_mode(model)
+            model.train() if getattr(model, 'clip_bn', None) == 'train' else train_mode(model)   # 'train': the official loops' model.train()
             t0, parts = time.perf_counter(), state['parts']
             for batch in loader:
                 t = time.perf_counter()
@@ -327,6 +338,7 @@ def _run_epochs(net, model, data, sampler, loader, loss_fn, opt, sched, scaler, 
             row = _epoch_row(epoch, state['step'], state['losses'][first:], {k: v[first:] for k, v in parts.items()}, opt.param_groups[0]['lr'],
                              time.perf_counter() - t0)
             if eval_data is not None and rank == 0: row.update(_evaluate_row(model, eval_data, eval_protocol, batch_size))
+            if keep_best and rank == 0: _keep_best(model, row, state, keep_best, out)
             state['epochs'].append(row)
             if out is not None and rank == 0: _write_log(out/'log.csv', state['epochs'])
             checkpoint()

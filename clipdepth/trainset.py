@@ -12,7 +12,8 @@ from .metrics import crop_box
 from .geometry import frame_intrinsics, shift_intrinsics, inverse_warp, rigid_transform
 
 # %% auto #0
-__all__ = ['NYU_TRAIN_CROP', 'AUGMENT', 'SYNTHETIC_PAIR', 'DepthTrainSet', 'random_motion', 'synthesise_pair']
+__all__ = ['NYU_TRAIN_CROP', 'AUGMENT', 'SYNTHETIC_PAIR', 'OFFICIAL_SSL', 'DepthTrainSet', 'random_motion', 'synthesise_pair',
+           'official_motion', 'OfficialPairs']
 
 # %% ../nbs/14_trainset.ipynb #fa1b3216
 NYU_TRAIN_CROP = (45, 472, 43, 608)   # top, bottom, left, right: BTS's PIL crop (43, 45, 608, 472) on 640x480
@@ -135,3 +136,53 @@ def synthesise_pair(item:dict, # a DepthTrainSet item
     with torch.no_grad(): target, valid = inverse_warp(item['image'][None], item['depth'][None], item['K'][None], T[None])
     valid = valid & (item['depth'][None] > 0)
     return {**item, 'image': (target * valid)[0], 'source': item['image'], 'T': T, 'valid': valid[0]}
+
+# %% ../nbs/14_trainset.ipynb #448d551c
+OFFICIAL_SSL = dict(degrees=10.0, shift=10.0, focal=0.015, size=(416, 544))
+
+def official_motion(angle:float, tx:float, ty:float, # degrees; pixels
+                    centre=(320, 240), # the rotation centre in the frame
+                    focal:float=0.015, c=(272, 208)) -> np.ndarray: # the loader's K (focal and principal point)
+    "The (4, 4) target → source transform the adapters' loader decomposes from its in-plane homography."
+    a = np.deg2rad(-angle); ca, sa = np.cos(a), np.sin(a)
+    M = np.array([[ca, sa], [-sa, ca]])                                           # getRotationMatrix2D(centre, -angle, 1)
+    m = np.array([(1 - ca) * centre[0] - sa * centre[1], sa * centre[0] + (1 - ca) * centre[1]])
+    T = np.eye(4); T[:2, :2] = M
+    T[:2, 3] = (m - M @ np.array([tx, ty]) + (M - np.eye(2)) @ np.array(c)) / focal
+    return T
+
+def _centre_cut(a:np.ndarray, h:int, w:int) -> np.ndarray:
+    "The loader's CenterCropNumpy: offsets int(round((H − h)/2)), int(round((W − w)/2))."
+    y, x = int(round((a.shape[0] - h) / 2.)), int(round((a.shape[1] - w) / 2.))
+    return a[y:y + h, x:x + w]
+
+class OfficialPairs(torch.utils.data.Dataset):
+    "The adapters' self-supervised pairs: target = rotated, shifted frame, source = the frame; T from their homography."
+    def __init__(self, dataset, # items with a 480x640 uint8 `image` and `depth` (metres)
+                 seed:int=0, **cfg): # OFFICIAL_SSL settings
+        self.dataset, self.seed, self.cfg, self.epoch = dataset, seed, {**OFFICIAL_SSL, **cfg}, 0
+    def __len__(self): return len(self.dataset)
+    def set_epoch(self, epoch:int): self.epoch = epoch
+    def __repr__(self): return f"OfficialPairs({self.dataset!r}, seed={self.seed}, {self.cfg})"
+
+    def __getitem__(self, i:int) -> dict:
+        c, rng = self.cfg, np.random.default_rng([self.seed, self.epoch, i])
+        flip, (tx, ty), angle = rng.random() < 0.5, rng.uniform(-c['shift'], c['shift'], size=2), rng.uniform(-c['degrees'], c['degrees'])
+        return self.pair(self.dataset[i], angle, tx, ty, flip)
+
+    def pair(self, it:dict, angle:float, tx:float, ty:float, flip:bool) -> dict:
+        "The pair of item `it` for given draws (degrees, pixels, flip)."
+        c = self.cfg
+        rgb, depth = Image.fromarray(np.asarray(it['image'])), Image.fromarray(np.asarray(it['depth'], np.float32))
+        if rgb.size != (640, 480): raise ValueError(f"frame {it.get('frame')}: OfficialPairs needs 640x480 frames, not {rgb.size[0]}x{rgb.size[1]}")
+        if flip: rgb, depth = rgb.transpose(Image.FLIP_LEFT_RIGHT), depth.transpose(Image.FLIP_LEFT_RIGHT)
+        box = (43 + tx, 45 + ty, 608 + tx, 472 + ty)
+        h, w = c['size']
+        target = _centre_cut(np.asarray(rgb.rotate(angle, resample=Image.BILINEAR).crop(box), np.float32) / 255, h, w)
+        source = _centre_cut(np.asarray(rgb.crop((43, 45, 608, 472)), np.float32) / 255, h, w)
+        gt = _centre_cut(np.clip(np.asarray(depth.rotate(angle, resample=Image.NEAREST).crop(box), np.float32), 0, 10), h, w)
+        K = np.array([[c['focal'], 0, w / 2], [0, c['focal'], h / 2], [0, 0, 1]])
+        T = official_motion(angle, tx, ty, focal=c['focal'], c=(w / 2, h / 2))
+        t = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1)))
+        return dict(image=t(target), source=t(source), depth=torch.from_numpy(gt.copy())[None], K=torch.from_numpy(K).float(),
+                    T=torch.from_numpy(T).float(), frame=it.get('frame'), scene=it.get('scene'))
