@@ -15,21 +15,22 @@ from fastcore.basics import patch
 from .core import resolve_device, atomic_write
 from .metrics import METRICS, SCORING, MetricAccumulator, mean_metrics, crop_mask
 from .predict import Predictor
+from .depthclip import NYU_CROP
 
 # %% auto #0
 __all__ = ['PROTOCOLS', 'PAPER_TABLE1', 'predictor_fn', 'EvalResult', 'as_list', 'score_batch', 'evaluate']
 
 # %% ../nbs/09_evaluation.ipynb #f79eabb0
 PROTOCOLS = {
-    'depthclip-official': dict(resize=False, metrics=SCORING['depthclip']),
-    'eigen': dict(resize=True, metrics=SCORING['nyu']),
-    'kitti-garg': dict(resize=True, metrics=SCORING['kitti']),
+    'depthclip-official': dict(resize=False, input_crop=NYU_CROP, metrics=SCORING['depthclip']),
+    'eigen': dict(resize=True, input_crop=None, metrics=SCORING['nyu']),
+    'kitti-garg': dict(resize=True, input_crop=None, metrics=SCORING['kitti']),
 }
 
 # %% ../nbs/09_evaluation.ipynb #48d321fd
-def predictor_fn(model, batch_size:int):
-    "A function from a list of uint8 images to a list of HxW depth maps: a `Predictor`'s `predict` (or the same method of a router such as `SceneBins`), or a function per image."
-    if isinstance(model, Predictor) or hasattr(model, 'predict'): return lambda images: model.predict(list(images), batch_size=batch_size)
+def predictor_fn(model, batch_size:int, crop='model'):
+    "A function from a list of uint8 images to a list of HxW depth maps: a `Predictor`'s `predict` on the input `crop` (or the same method of a router such as `SceneBins`), or a function per image."
+    if isinstance(model, Predictor) or hasattr(model, 'predict'): return lambda images: model.predict(list(images), batch_size=batch_size, crop=crop)
     if callable(model): return lambda images: [model(im) for im in images]
     raise TypeError(f"cannot evaluate a {type(model).__name__}: give a clipdepth model (a Predictor) or a function image -> depth")
 
@@ -44,7 +45,7 @@ def _check_no_holes(pred:np.ndarray, gt:np.ndarray, crop, frame, protocol:str):
     "Refuse predictions with 0 ('no prediction') where the protocol scores every valid pixel."
     holes = (pred <= 0) & (gt > 0) & crop_mask(crop, *gt.shape)
     if holes.any(): raise ValueError(f"frame {frame}: the model predicted 0 (no prediction) at {holes.sum()} scored pixels; "
-                                     f"protocol {protocol!r} scores the whole crop (for DepthCLIP use crop=None)")
+                                     f"protocol {protocol!r} scores the whole crop (a model with a crop= setting leaves pixels out: use crop=None)")
 
 # %% ../nbs/09_evaluation.ipynb #8a262e2f
 class EvalResult:
@@ -110,7 +111,7 @@ def evaluate(model, # anything with `predict(list of images)`, or a function ima
     if len(dataset) == 0: raise ValueError("the dataset is empty")
     if device is not None and isinstance(model, torch.nn.Module): model.to(resolve_device(device))
     p = PROTOCOLS[protocol]
-    acc, predict = MetricAccumulator(**p['metrics']), predictor_fn(model, batch_size)
+    acc, predict = MetricAccumulator(**p['metrics']), predictor_fn(model, batch_size, p['input_crop'] or 'model')
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, collate_fn=as_list)
     t0, model_s, pending, rows = time.perf_counter(), 0.0, deque(), []
     with ThreadPoolExecutor(1) as scorer, tqdm(total=len(dataset), desc=f'evaluate ({protocol})', unit='img', disable=not progress) as bar:
