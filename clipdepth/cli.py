@@ -4,7 +4,7 @@
 
 # %% ../nbs/21_cli.ipynb #df86a8ac
 from __future__ import annotations
-import argparse, glob, math, shlex, sys, tempfile, time
+import argparse, math, shlex, sys, tempfile, time
 from collections import Counter
 from pathlib import Path
 from .outputs import IMAGE_SUFFIXES, OUTPUTS, PNG16_SCALES, find_images, output_names
