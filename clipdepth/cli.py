@@ -32,6 +32,15 @@ def _count(s:str) -> int:
     if not s.isdigit(): raise argparse.ArgumentTypeError(f"expected an integer >= 0, not {s!r}")
     return int(s)
 
+def _out_folder(out:str) -> Path:
+    "`out`, created if needed and checked to take files."
+    p = Path(out)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=p): pass
+    except OSError as e: raise OSError(f"{p}: cannot write to this output folder ({e.strerror or e})") from None
+    return p
+
 def _pretrained(s:str) -> str|None: return None if s.lower() == 'none' else s
 
 def model_options(p:argparse.ArgumentParser, pretrained:str='openai', workers_help:str='DataLoader processes decoding images'):
@@ -200,15 +209,6 @@ def _save(depth, paths:dict[str, Path], **how) -> bool:
         except OSError as e: _error('predict', f"{path}: cannot write ({e.strerror or e})"); return False
         except ValueError as e: _error('predict', f"{path}: cannot make this output ({e})"); return False
     return True
-
-def _out_folder(out:str) -> Path:
-    "`out`, created if needed and checked to take files."
-    p = Path(out)
-    try:
-        p.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=p): pass
-    except OSError as e: raise OSError(f"{p}: cannot write to this output folder ({e.strerror or e})") from None
-    return p
 
 # %% ../nbs/21_cli.ipynb #24b21cde
 def run_predict(a) -> int:

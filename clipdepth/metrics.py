@@ -58,7 +58,7 @@ def _as_maps(x, name:str) -> np.ndarray:
     if x.ndim == 4 and x.shape[1] == 1: x = x[:, 0]
     if x.ndim == 1: x = x[None]   # a vector of valid pixels (`gt[mask]`, as BTS and AdaBins score): a 1xN map
     if x.ndim == 2: x = x[None]
-    if x.ndim != 3: raise ValueError(f"{name} has shape {x.shape}: expected N (valid pixels), HxW, BxHxW or Bx1xHxW")
+    if x.ndim != 3: raise ValueError(f"{name} has shape {x.shape}: expected HxW, BxHxW or Bx1xHxW, or N valid pixels")
     return x
 
 def _as_mask(mask, shape:tuple) -> np.ndarray:
