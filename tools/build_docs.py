@@ -101,8 +101,9 @@ def with_alt(cell:dict, alt:str) -> dict:
     return cell
 
 def tidy_signature(text:str) -> str:
-    "show_doc's markdown without typing noise: `NoneType` as None, `typing.` prefixes dropped."
-    return re.sub(r'\btyping\.', '', text.replace('NoneType', 'None'))
+    "show_doc's markdown for readers: `NoneType` as None, no `typing.` prefixes, no backticks left raw in the signature's comments, no `#LNone` source anchor."
+    text = re.sub(r'\btyping\.', '', text.replace('NoneType', 'None')).replace('#LNone)', ')')
+    return re.sub(r'```python\n(.*?)```', lambda m: '```python\n' + m[1].replace('`', '') + '```', text, flags=re.S)
 
 def apply_directives(cell:dict) -> dict|None:
     "A code cell with Quarto's `#|` options applied and removed; show_doc output as a markdown cell; None to drop."
