@@ -14,7 +14,7 @@ from .core import load_image, resolve_device
 from .clip import dense_features, stride
 from .prompts import BIN_PARTITIONS, PROMPT_SETS, text_features
 from .depthclip import DepthCLIP, LOGIT_SCALE
-from .predict import ImageInputs, collate, eval_mode, paste_group, fast_tower, autocast
+from .predict import ImageInputs, collate, eval_mode, paste_group, fast_tower, autocast, region_crop
 from .metrics import MetricAccumulator
 from .evaluation import PROTOCOLS, EvalResult, PAPER_TABLE1, score_batch, as_list
 from .papers import published
@@ -76,9 +76,9 @@ class _SharedFeatures(DepthCLIP):
         f = dense_features(self.clip, x, self.features)
         return torch.cat([head_depth(m, f) for m in self.heads], dim=1)
 
-def _sweep_batch(shared:_SharedFeatures, images:list, tta:bool, amp) -> list[list[np.ndarray]]:
-    "Each variant's depth maps for `images` ([variant][image]), computed as `predict` computes them."
-    inputs = ImageInputs(images, shared.cfg['crop'], shared.cfg['long_side'], stride(shared.clip))
+def _sweep_batch(shared:_SharedFeatures, images:list, tta:bool, amp, crop='model') -> list[list[np.ndarray]]:
+    "Each variant's depth maps for `images` ([variant][image]) on the input `crop`, computed as `predict` computes them."
+    inputs = ImageInputs(images, region_crop(shared, crop), shared.cfg['long_side'], stride(shared.clip))
     groups, failed = collate([inputs[i] for i in range(len(images))])
     if failed: raise failed[0][1]
     out = [[None] * len(images) for _ in shared.heads]
@@ -130,7 +130,7 @@ def ablate(model:DepthCLIP, # the base model; each variant overrides some of its
     with ThreadPoolExecutor(1) as scorer, tqdm(total=len(dataset), desc=desc, unit='img', disable=not progress) as bar:
         for batch in loader:
             images, preds = [it['image'] for it in batch], {}
-            for names, sh in zip(groups.values(), shared): preds.update(zip(names, _sweep_batch(sh, images, tta, amp)))
+            for names, sh in zip(groups.values(), shared): preds.update(zip(names, _sweep_batch(sh, images, tta, amp, p['input_crop'] or 'model')))
             pending.append(scorer.submit(score, batch, preds))
             while len(pending) > 1: collect()   # at most one batch waits to be scored
         while pending: collect()
@@ -229,7 +229,7 @@ def classify(self:SceneBins, images, # a list of images (paths, PIL images, uint
 
 @patch
 def predict(self:SceneBins, images, # one image or a list of them
-            tta:bool=True, batch_size:int=8, amp:bool=True, # as `DepthCLIP.predict`
+            tta:bool=True, batch_size:int=8, amp:bool=True, crop='model', # as `DepthCLIP.predict`
            ):
     "Depth in metres (float32 HxW per image), each image with its scene's settings."
     single = not isinstance(images, (list, tuple))
@@ -238,7 +238,7 @@ def predict(self:SceneBins, images, # one image or a list of them
     outs = [None] * len(items)
     for key in dict.fromkeys(keys):
         idx = [i for i, k in enumerate(keys) if k == key]
-        for i, d in zip(idx, self.models[key].predict([items[i] for i in idx], tta=tta, batch_size=batch_size, amp=amp)): outs[i] = d
+        for i, d in zip(idx, self.models[key].predict([items[i] for i in idx], tta=tta, batch_size=batch_size, amp=amp, crop=crop)): outs[i] = d
     return outs[0] if single else outs
 
 # %% ../nbs/11_ablations.ipynb #e58396e6

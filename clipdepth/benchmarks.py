@@ -195,7 +195,7 @@ def benchmark(name:str='RN50', # open_clip architecture (or a tiny test model)
     dev = resolve_device(device)
     machine = _machine(dev)
     torch.manual_seed(0)
-    model = DepthCLIP(load_clip(name, pretrained, dev, quick_gelu=True))
+    model = DepthCLIP(load_clip(name, pretrained, dev, quick_gelu=True), crop=NYU_CROP)   # like for like with the official loop
     cuda, paths = dev.type == 'cuda', _frames(n)
     gflop = encoder_gflop(model.clip)
     measure_peak = lambda: matmul_peak(dev, torch.float16 if cuda else torch.float32, peak_n or (8192 if cuda else 2048))

@@ -4,19 +4,20 @@
 
 # %% ../nbs/21_cli.ipynb #df86a8ac
 from __future__ import annotations
-import argparse, glob, shlex, sys, tempfile, time
+import argparse, math, shlex, sys, tempfile, time
 from collections import Counter
 from pathlib import Path
+from .outputs import IMAGE_SUFFIXES, OUTPUTS, PNG16_SCALES, find_images, output_names
 
 # %% auto #0
-__all__ = ['COMMANDS', 'PRESET_NAMES', 'PROTOCOL_NAMES', 'METHOD_NAMES', 'OPTIMIZER_NAMES', 'SCHEDULE_NAMES', 'IMAGE_SUFFIXES',
-           'OUTPUTS', 'ADAPTERS', 'model_options', 'build_model', 'eval_parser', 'run_eval', 'main', 'find_images',
-           'output_names', 'predict_parser', 'run_predict', 'train_parser', 'train_data', 'eval_data', 'build_method',
-           'use_commands', 'run_train', 'bench_parser', 'run_bench', 'reproduce_parser', 'run_reproduce']
+__all__ = ['COMMANDS', 'PRESET_NAMES', 'PROTOCOL_NAMES', 'METHOD_NAMES', 'OPTIMIZER_NAMES', 'SCHEDULE_NAMES', 'ADAPTERS',
+           'model_options', 'build_model', 'depth_cap', 'eval_parser', 'run_eval', 'main', 'predict_parser',
+           'run_predict', 'train_parser', 'train_data', 'eval_data', 'build_method', 'use_commands', 'run_train',
+           'bench_parser', 'run_bench', 'reproduce_parser', 'run_reproduce']
 
 # %% ../nbs/21_cli.ipynb #7cf7b7a8
 COMMANDS = {}   # name -> (function adding its parser to the subparsers, function running it on the parsed arguments)
-PRESET_NAMES = ('official', 'dense')                                   # depthclip.PRESETS
+PRESET_NAMES = ('official', 'dense', 'kitti')                          # depthclip.PRESETS
 PROTOCOL_NAMES = ('depthclip-official', 'eigen', 'kitti-garg', 'adapters', 'kitti-kb')   # evaluation.PROTOCOLS
 METHOD_NAMES = ('depthclip', 'clip-adapter', 'coarse-refined', 'msa', 'cabins', 'mirror')   # models.METHODS
 OPTIMIZER_NAMES, SCHEDULE_NAMES = ('adamw', 'sgd'), ('onecycle', 'step', 'constant')       # training.OPTIMIZERS, SCHEDULES
@@ -33,6 +34,15 @@ def _in_range(kind:type, lo, hi):
 
 _positive, _count = _in_range(int, 1, 10**9), _in_range(int, 0, 10**6)   # argparse types: counts of steps, images, processes
 
+def _out_folder(out:str) -> Path:
+    "`out`, created if needed and checked to take files."
+    p = Path(out)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=p): pass
+    except OSError as e: raise OSError(f"{p}: cannot write to this output folder ({e.strerror or e})") from None
+    return p
+
 def _pretrained(s:str) -> str|None: return None if s.lower() == 'none' else s
 
 def model_options(p:argparse.ArgumentParser, pretrained:str='openai', workers_help:str='DataLoader processes decoding images'):
@@ -42,13 +52,16 @@ def model_options(p:argparse.ArgumentParser, pretrained:str='openai', workers_he
     p.add_argument('--method', choices=METHOD_NAMES, help='with --checkpoint FILE: the method whose official code wrote it')
     p.add_argument('--model', help='open_clip architecture of the CLIP (default: RN50; with --checkpoint, the one it names)')
     p.add_argument('--pretrained', default=pretrained, help=f"open_clip tag, a local weights file, or 'none' for random weights (default: {pretrained})")
-    p.add_argument('--preset', default='official', choices=PRESET_NAMES, help="DepthCLIP's settings: 'official' (the paper's code) or 'dense'")
+    p.add_argument('--preset', choices=PRESET_NAMES, help="DepthCLIP's settings: 'official' (the paper's code, NYU's 1-3 m bins), 'dense' "
+                                                          "(attnpool-dense features), 'kitti' (2-80 m bins, clipdepth's choice); default: kitti for "
+                                                          "--dataset kitti, else official")
+    p.add_argument('--seed', type=int, default=0, help="the seed of random weights (--pretrained none), so that runs repeat (default: 0)")
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:N (default: cuda when available)')
     p.add_argument('--batch-size', type=_positive, default=8)
     p.add_argument('--workers', type=_count, default=2, help=workers_help)
 
-def build_model(a, **depthclip_overrides):
-    "The model the options name: a saved or official checkpoint, or DepthCLIP on a CLIP (with `depthclip_overrides`)."
+def build_model(a, dataset:str|None=None, **depthclip_overrides):
+    "The model the options name: a saved or official checkpoint, or DepthCLIP on a CLIP (its preset by `dataset` unless --preset names one)."
     from clipdepth.models import from_pretrained, from_official
     if a.checkpoint:
         p = Path(a.checkpoint)
@@ -60,20 +73,37 @@ def build_model(a, **depthclip_overrides):
     if a.method not in (None, 'depthclip'): raise ValueError(f"--method {a.method} needs --checkpoint (only DepthCLIP runs without training)")
     from clipdepth.clip import load_clip
     from clipdepth.depthclip import DepthCLIP
-    return DepthCLIP(load_clip(a.model or 'RN50', _pretrained(a.pretrained), device=a.device), preset=a.preset, **depthclip_overrides)
+    try: clip = load_clip(a.model or 'RN50', _pretrained(a.pretrained), device=a.device, seed=a.seed)
+    except (OSError, RuntimeError, ValueError) as e: raise type(e)(_cli_wording(str(e))) from None
+    return DepthCLIP(clip, preset=a.preset or ('kitti' if dataset == 'kitti' else 'official'), **depthclip_overrides)
+
+def _cli_wording(msg:str) -> str:
+    "A library message with its Python call `load_clip('X', pretrained='P')` put as the option that does the same."
+    import re
+    return re.sub(r"load_clip\('[^']*', pretrained='([^']*)'\)", r"--pretrained \1", msg)
+
+def depth_cap(model) -> float:
+    "The depth range (metres) `model` is made for: 80 for a KITTI model (its preset or dataset, or bins beyond 10 m), else 10."
+    kw = getattr(model, 'config', {}).get('kwargs', {}) if isinstance(getattr(model, 'config', None), dict) else {}
+    kitti = 'kitti' in (getattr(model, 'preset', None), kw.get('dataset'), getattr(model, 'dataset', None))
+    return 80.0 if kitti or getattr(model, 'depth_limits', (0, 0))[1] > 10 else 10.0
 
 # %% ../nbs/21_cli.ipynb #adb1ab9b
 def eval_parser(sub) -> argparse.ArgumentParser:
     "Add the `eval` command's options to the subparsers `sub`."
     p = sub.add_parser('eval', help='evaluate a model (DepthCLIP, or any trained one) on NYU Depth v2 or KITTI with a paper protocol')
-    p.add_argument('--data', required=True, help='nyu_depth_v2_labeled.mat, a BTS folder or a folder with index.csv (NYU); the KITTI root')
+    p.add_argument('--data', required=True, help='NYU: nyu_depth_v2_labeled.mat, a BTS folder or a folder with index.csv; '
+                                                 'KITTI: the raw data folder (<date>/<drive>/image_02/data/*.png)')
     p.add_argument('--dataset', choices=['nyu', 'kitti'], default='nyu')
-    p.add_argument('--list', help='KITTI: the Eigen test list (BTS format)')
+    p.add_argument('--list', help="KITTI: a BTS list file, one '<rgb> <depth or None> <focal>' line per image (e.g. eigen_test_files_with_gt.txt), "
+                                  "rgb relative to --data, depth to --gt-root; without one, every annotated frame of the official layout")
+    p.add_argument('--gt-root', help='KITTI: the depth folder (data_depth_annotated: <drive>/proj_depth/groundtruth/image_02/*.png, '
+                                     'uint16 / 256 = metres); default: --data')
     p.add_argument('--split', default='test', choices=['test', 'train', 'all'], help='NYU split (default: test, 654 frames)')
     p.add_argument('--gt', default='raw', choices=['raw', 'dense'], help='NYU .mat ground truth (default: raw, the official one)')
     p.add_argument('--protocol', choices=PROTOCOL_NAMES, help="default: the model's own (DepthCLIP and the adapters: depthclip-official, CaBins and the mirror: eigen) on NYU, kitti-garg on KITTI")
     model_options(p, workers_help='DataLoader processes decoding frames')
-    p.add_argument('--out', help='write the result here as JSON, with the per-image CSV beside it')
+    p.add_argument('--out', help='write the result here as JSON, with the per-image CSV beside it (its folder is created if needed)')
     p.add_argument('--align', choices=['median', 'lstsq', 'lstsq-disparity'], help='fit each prediction to its ground truth first (metrics.ALIGNMENTS)')
     return p
 
@@ -81,22 +111,17 @@ def eval_parser(sub) -> argparse.ArgumentParser:
 def _dataset(a):
     "The dataset the `eval` arguments name."
     from clipdepth.data import NYUDepthV2, KITTIEigen
-    if a.dataset == 'kitti':
-        if not a.list: raise ValueError("--dataset kitti needs --list, the Eigen test list")
-        return KITTIEigen(a.data, a.list)
+    if a.dataset == 'kitti': return KITTIEigen(a.data, a.list, a.gt_root)
     return NYUDepthV2(a.data, split=a.split, gt=a.gt)
 
 def run_eval(a) -> int:
     "Run `clipdepth eval` with parsed arguments `a`; print the table, save if asked."
     from clipdepth.evaluation import evaluate
-    if a.out and not Path(a.out).resolve().parent.is_dir(): raise FileNotFoundError(f"{Path(a.out).parent}: output folder does not exist")
+    if a.out: _out_folder(Path(a.out).parent)   # created, as predict and train create theirs
     data = _dataset(a)
-    default = 'kitti-garg' if a.dataset == 'kitti' else None
-    if a.checkpoint: model = build_model(a)
-    else:   # DepthCLIP: the other protocols score the whole image, so no 416x544 box
-        protocol = a.protocol or default or 'depthclip-official'
-        model = build_model(a, **({'crop': None} if protocol != 'depthclip-official' else {}))
-    protocol = a.protocol or default or model.eval_protocol
+    model = build_model(a, a.dataset)
+    protocol = a.protocol or ('kitti-garg' if a.dataset == 'kitti' else model.eval_protocol)
+    _warn_range(model, protocol, a.dataset)
     res = evaluate(model, data, protocol, batch_size=a.batch_size, num_workers=a.workers, align=a.align)
     from os import environ
     if int(environ.get('RANK', '0')) > 0: return 0   # under torchrun every rank holds the whole result: rank 0 reports it
@@ -105,6 +130,13 @@ def run_eval(a) -> int:
     print(f"{len(res.per_image)} images in {i['wall_seconds']:.1f} s ({i['images_per_second']:.2f} images/s), {i['model_seconds']:.1f} s of it in the model")
     if a.out: print('wrote', *res.save(a.out))
     return 0
+
+def _warn_range(model, protocol:str, dataset:str):
+    "One warning line when `model`'s largest depth is far below what `protocol` scores (NYU's bins on KITTI's 80 m)."
+    from clipdepth.evaluation import PROTOCOLS
+    cap, reach = PROTOCOLS[protocol]['metrics']['max_depth'], getattr(model, 'depth_limits', (0, math.inf))[1]
+    if reach < cap / 4: print(f"clipdepth eval: warning: the model predicts at most {reach:g} m but {dataset} depths reach {cap:g} m"
+                              + (" (use --preset kitti)" if hasattr(model, 'preset') else ''), file=sys.stderr)
 
 COMMANDS['eval'] = (eval_parser, run_eval)
 
@@ -135,74 +167,7 @@ def _version() -> str:
     try: return version('clipdepth')
     except PackageNotFoundError: return 'unknown'
 
-# %% ../nbs/21_cli.ipynb #36b3da30
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.ppm', '.pgm', '.pnm')
-
-def find_images(inputs:list[str], # files, folders and glob patterns
-               ) -> tuple[list[Path], list[str]]:
-    "The image files `inputs` name, each once and in order, and an error line for each input that names none."
-    files, problems = {}, []
-    for s in inputs:
-        p, shown = Path(s), s if s.isprintable() else repr(s)   # a name with a newline stays on the error's line
-        if not s.strip() or '://' in s:
-            problems.append(f"{shown!r}: an empty input name" if not s.strip() else f"{shown}: a URL; predict reads local files (download it first)")
-            continue
-        if p.is_dir():
-            found = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
-            if not found: problems.append(f"{shown}: folder contains no images ({' '.join(IMAGE_SUFFIXES)})")
-        elif p.exists(): found = [p]
-        elif glob.has_magic(s):
-            found = sorted(Path(f) for f in glob.glob(s, recursive=True) if Path(f).suffix.lower() in IMAGE_SUFFIXES and Path(f).is_file())
-            if not found: problems.append(f"{shown}: no image files match this pattern")
-        else: found = []; problems.append(f"{shown}: no such file or folder")
-        for f in found: files.setdefault(f.resolve(), f)   # one file reached twice ('**' through a symlink loop) is one image
-    return list(files.values()), problems
-
-def output_names(files:list[Path]) -> list[str]:
-    "A distinct output name per file: its stem, with its extension and then a number added where stems clash."
-    stems, used, names = Counter(f.stem for f in files), set(), []
-    for f in files:
-        name = f.stem if stems[f.stem] == 1 else f"{f.stem}_{f.suffix.lstrip('.').lower()}"
-        base, k = name, 2
-        while name in used: name, k = f'{base}_{k}', k + 1
-        used.add(name); names.append(name)
-    return names
-
-# %% ../nbs/21_cli.ipynb #be575cbb
-def _write_png16(path:Path, depth):
-    "Depth as a 16-bit PNG in millimetres."
-    import numpy as np
-    from PIL import Image
-    from clipdepth.core import atomic_write
-    mm = np.clip(np.round(depth.astype(np.float64) * 1000), 0, 65535).astype(np.uint16)
-    with atomic_write(path) as f: Image.fromarray(mm).save(f, format='PNG')
-
-def _write_npy(path:Path, depth):
-    "Depth as a float32 .npy in metres."
-    import numpy as np
-    from clipdepth.core import atomic_write
-    with atomic_write(path) as f: np.save(f, depth.astype(np.float32, copy=False))
-
-def _write_color(path:Path, depth, strip_pixels:int=1 << 22):
-    "Depth as a colour PNG (`clipdepth.figures.colorize`, one robust range for the map)."
-    import numpy as np
-    from PIL import Image
-    from clipdepth.core import atomic_write
-    from clipdepth.figures import colorize, depth_range   # matplotlib loads only when colour is asked for
-    lo, hi = depth_range(depth)
-    rows = max(1, strip_pixels // depth.shape[1])
-    rgb = np.concatenate([colorize(depth[i:i + rows], lo, hi) for i in range(0, depth.shape[0], rows)])
-    with atomic_write(path) as f: Image.fromarray(rgb).save(f, format='PNG')
-
-def _write_ply(path:Path, depth, image=None, intrinsics:str='nyu'):
-    "Depth as a binary PLY point cloud (metres, camera frame), coloured by its image (`geometry.depth_to_points`)."
-    from clipdepth.core import load_image
-    from clipdepth.geometry import depth_to_points, write_ply
-    write_ply(path, *depth_to_points(depth, intrinsics, None if image is None else load_image(image)))
-
-OUTPUTS = {'png16': ('_depth.png', _write_png16), 'npy': ('_depth.npy', _write_npy), 'color': ('_color.png', _write_color),
-           'ply': ('.ply', _write_ply)}
-
+# %% ../nbs/21_cli.ipynb #c5ceaa29
 def _intrinsics(s:str) -> str:
     "An argparse type: 'nyu', 'kitti' or 'fx,fy,cx,cy' (`geometry.camera_intrinsics`)."
     if s in ('nyu', 'kitti'): return s
@@ -218,14 +183,24 @@ def _formats(s:str) -> list[str]:
     if bad or not fs: raise argparse.ArgumentTypeError(f"unknown format {', '.join(bad) or repr(s)}: use a comma-separated list of {', '.join(OUTPUTS)}")
     return fs
 
-# %% ../nbs/21_cli.ipynb #c5ceaa29
 def predict_parser(sub) -> argparse.ArgumentParser:
     "Add the `predict` command's options to the subparsers `sub`."
     p = sub.add_parser('predict', help='depth maps for images, folders of images and glob patterns, with DepthCLIP or any trained model')
-    p.add_argument('inputs', nargs='+', metavar='INPUT', help="image files, folders, glob patterns (quoted, '**' recurses)")
+    p.add_argument('inputs', nargs='+', metavar='INPUT', help="image files, folders, glob patterns (quoted, '**' recurses); folders and "
+                   "patterns skip depth maps (*_depth.png, sync_depth_*, proj_depth/, index.csv's depth column) and clipdepth's outputs")
     p.add_argument('--out', required=True, help='the folder to write the depth maps to (created if needed)')
     model_options(p)
-    p.add_argument('--format', type=_formats, default=['png16'], help=f"comma-separated, of {', '.join(OUTPUTS)} (default: png16)")
+    p.add_argument('--format', type=_formats, default=['png16'], help=f"comma-separated, of {', '.join(OUTPUTS)} (default: png16). png16: "
+                   "uint16 PNG, depth in millimetres (x1000, NYU's convention, up to 65.5 m), or x256 (KITTI's, up to 256 m) for a KITTI model; "
+                   "npy: float32 metres; color: a colour PNG")
+    p.add_argument('--png16-scale', choices=['auto', *PNG16_SCALES], default='auto', help="png16 units: mm (x1000) or kitti (x256); "
+                   "default auto: kitti for a KITTI model (--preset kitti or trained on KITTI), else mm")
+    p.add_argument('--range', type=_range, default=None, help="color: the depth range in metres, LO,HI (e.g. 0,10), the same for every image; "
+                   "'auto': each image its own 2-98 %% range; default: 0 to the model's dataset cap (10 m NYU, 80 m KITTI)")
+    p.add_argument('--cmap', default='magma_r', help="color: a matplotlib colormap, e.g. magma_r (default), Spectral_r, turbo, inferno")
+    p.add_argument('--colorbar', action='store_true', help='color: add a colour bar in metres beside each map')
+    p.add_argument('--crop', choices=['none', 'official'], default='none', help="the input region: the whole image (none, the default) "
+                   "or DepthCLIP's official 416x544 box scaled to the image (zero outside)")
     p.add_argument('--no-tta', action='store_true', help='skip the flip averaging (twice as fast, slightly different maps)')
     p.add_argument('--amp', default='fp16', choices=['fp16', 'bf16', 'off'], help='autocast precision on CUDA (default: fp16)')
     p.add_argument('--long-side', type=_in_range(int, 1, 4096), help="working resolution: the region's long side in pixels (default: the preset's, 544)")
@@ -234,23 +209,21 @@ def predict_parser(sub) -> argparse.ArgumentParser:
     p.add_argument('--intrinsics', type=_intrinsics, default='nyu', help="--format ply: the camera, nyu, kitti (scaled to each image) or fx,fy,cx,cy (default: nyu)")
     return p
 
-def _save(depth, paths:dict[str, Path], **context) -> bool: # context: per format, the writer's extra keywords
-    "Write `depth` in every requested format; False (after one error line) if a write fails."
+def _range(s:str) -> tuple[float, float]|str:
+    "An argparse type: `--range` as (lo, hi) metres, or 'auto'."
+    if s == 'auto': return s
+    try: lo, hi = map(float, s.split(','))
+    except ValueError: raise argparse.ArgumentTypeError(f"expected LO,HI in metres (e.g. 0,10) or auto, not {s!r}") from None
+    if not hi > lo: raise argparse.ArgumentTypeError(f"HI must be larger than LO, not {s!r}")
+    return lo, hi
+
+def _save(depth, paths:dict[str, Path], **how) -> bool:
+    "Write `depth` in every requested format (with the writers' options `how`); False (after one error line) if a write fails."
     for fmt, path in paths.items():
-        try: OUTPUTS[fmt][1](path, depth, **context.get(fmt, {}))
+        try: OUTPUTS[fmt][1](path, depth, **how)
         except OSError as e: _error('predict', f"{path}: cannot write ({e.strerror or e})"); return False
         except ValueError as e: _error('predict', f"{path}: cannot make this output ({e})"); return False
     return True
-
-def _out_folder(out:str) -> Path:
-    "`out`, created if needed and checked to take files."
-    if not out.strip(): raise ValueError("--out '': an empty folder name (use --out . for the current folder)")
-    p = Path(out)
-    try:
-        p.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=p): pass
-    except OSError as e: raise OSError(f"{p}: cannot write to this output folder ({e.strerror or e})") from None
-    return p
 
 # %% ../nbs/21_cli.ipynb #24b21cde
 def _check_outputs(inputs:list[Path], outputs:list[Path], overwrite:bool):
@@ -263,9 +236,11 @@ def _check_outputs(inputs:list[Path], outputs:list[Path], overwrite:bool):
 
 def run_predict(a) -> int:
     "Run `clipdepth predict`: write each image's depth as it is done; one error line per bad input; a summary line."
-    out = _out_folder(a.out)
-    files, problems = find_images(a.inputs)
+    out, not_inputs = _out_folder(a.out), []
+    files, problems = find_images(a.inputs, not_inputs)
     for msg in problems: _error('predict', msg)
+    if not_inputs: print(f"clipdepth predict: skipped {len(not_inputs)} depth maps and clipdepth outputs in the folders and patterns: "
+                         + ' '.join(f.name for f in not_inputs[:3]) + (' ...' if len(not_inputs) > 3 else ''), file=sys.stderr)
     jobs = {f: {fmt: out/f'{name}{OUTPUTS[fmt][0]}' for fmt in a.format} for f, name in zip(files, output_names(files))}
     todo = [f for f, paths in jobs.items() if not (a.skip_existing and all(p.exists() for p in paths.values()))]
     _check_outputs(files, [p for f in todo for p in jobs[f].values()], a.overwrite)
@@ -275,13 +250,14 @@ def run_predict(a) -> int:
         from tqdm.auto import tqdm
         if a.checkpoint and a.long_side: raise ValueError("--long-side sets DepthCLIP's working resolution; a checkpoint keeps the one it was saved with")
         model = build_model(a, **({'long_side': a.long_side} if a.long_side else {}))
+        how = _writer_options(a, model)
         t0 = time.perf_counter()
         results = model.predict_iter(todo, tta=not a.no_tta, batch_size=a.batch_size, amp=False if a.amp == 'off' else a.amp,
-                                     num_workers=a.workers, errors='yield')
+                                     num_workers=a.workers, errors='yield', crop=(56, 472, 60, 604) if a.crop == 'official' else None)
         with tqdm(total=len(todo), desc='predict', unit='img', disable=None) as bar:
             for i, depth in results:
                 if isinstance(depth, Exception): _error('predict', depth); failed += 1
-                elif _save(depth, jobs[todo[i]], ply=dict(image=todo[i], intrinsics=a.intrinsics)): ok += 1
+                elif _save(depth, jobs[todo[i]], image=todo[i], intrinsics=a.intrinsics, **how): ok += 1
                 else: failed += 1
                 bar.update(1)
     dt = time.perf_counter() - t0
@@ -290,6 +266,15 @@ def run_predict(a) -> int:
           + (f", {failed} failed" if failed else '') + (f", {len(problems)} inputs not found" if problems else '')
           + (f", {skipped} skipped (outputs exist)" if skipped else '') + f"; outputs in {out}")
     return 1 if failed or problems else 0
+
+def _writer_options(a, model) -> dict:
+    "The writers' options for `model`: png16's scale, and the colour range (fixed at the model's dataset cap unless --range says), map and bar."
+    cap = depth_cap(model)
+    if 'color' in a.format:
+        import matplotlib
+        if a.cmap not in matplotlib.colormaps: raise ValueError(f"--cmap {a.cmap}: not a matplotlib colormap (e.g. magma_r, Spectral_r, turbo, inferno)")
+    scale = PNG16_SCALES['kitti' if a.png16_scale == 'auto' and cap > 10 else 'mm' if a.png16_scale == 'auto' else a.png16_scale]
+    return dict(scale=scale, vrange=None if a.range == 'auto' else a.range or (0.0, cap), cmap=a.cmap, colorbar=a.colorbar)
 
 COMMANDS['predict'] = (predict_parser, run_predict)
 

@@ -105,6 +105,7 @@ def load_clip(name:str='RN50', # open_clip architecture, e.g. 'RN50', 'RN101', '
               device:str|torch.device|None=None, # where the model lives; None picks CUDA when available
               precision:str='fp32', # 'fp32', 'fp16' (the official DepthCLIP GPU run) or 'bf16'
               quick_gelu:bool|None=None, # None: on exactly when the weights are OpenAI's
+              seed:int|None=0, # random weights (pretrained=None) are a function of this seed; None: torch's global RNG
              ) -> torch.nn.Module:
     "An open_clip CLIP model in eval mode with the requested weights."
     if precision not in PRECISIONS: raise ValueError(f"precision must be one of {list(PRECISIONS)}, not {precision!r}")
@@ -121,7 +122,10 @@ def load_clip(name:str='RN50', # open_clip architecture, e.g. 'RN50', 'RN101', '
         openai = openai or is_openai_file
     qg = name.endswith('-quickgelu') or openai if quick_gelu is None else quick_gelu
     logging.disable(logging.WARNING)   # open_clip's "initialized randomly" notice: weights are loaded below
-    try: model = open_clip.create_model(base, pretrained=None, force_quick_gelu=qg)
+    try:
+        with torch.random.fork_rng(devices=[], enabled=seed is not None):
+            if seed is not None: torch.manual_seed(seed)
+            model = open_clip.create_model(base, pretrained=None, force_quick_gelu=qg)
     finally: logging.disable(logging.NOTSET)
     if sd is not None:
         sd, own = {k: v for k, v in sd.items() if k not in OPENAI_EXTRA_KEYS}, model.state_dict()

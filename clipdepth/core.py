@@ -11,8 +11,8 @@ import torch, open_clip
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # %% auto #0
-__all__ = ['MIN_IMAGE_SIDE', 'TINY_CONFIGS', 'resolve_device', 'load_image', 'atomic_write', 'save_json', 'data_path',
-           'register_tiny_configs', 'tiny_clip', 'parameter_counts', 'meta_clip']
+__all__ = ['MIN_IMAGE_SIDE', 'TINY_CONFIGS', 'resolve_device', 'load_image', 'current_umask', 'atomic_write', 'save_json',
+           'data_path', 'register_tiny_configs', 'tiny_clip', 'parameter_counts', 'meta_clip']
 
 # %% ../nbs/00_core.ipynb #cfdec7cb
 def resolve_device(device:str|torch.device|None=None, # 'cpu', 'cuda', 'cuda:1', a device, or None for the best available
@@ -85,15 +85,23 @@ def load_image(image:str|Path|Image.Image|np.ndarray, # a path, a PIL image, or 
     return _check_size(_to_rgb8(im, str(path)), str(path))
 
 # %% ../nbs/00_core.ipynb #c3fdb875
+def current_umask() -> int:
+    "This process's umask (read from /proc where it can be, so that it is never changed, even for a moment)."
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        return int(next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('Umask:')).split()[1], 8)
+    mask = os.umask(0o022); os.umask(mask)
+    return mask
+
 @contextlib.contextmanager
 def atomic_write(path:str|Path, # the file to (re)write
                  mode:str='wb', # 'wb' or 'w'
                 ):
-    "Open a temporary file beside `path` for writing; it replaces `path` only if the block succeeds."
+    "Open a temporary file beside `path` for writing; it replaces `path` only if the block succeeds (mode 0o666 & ~umask, as `open`)."
     path = Path(path)
     if not path.parent.exists(): raise FileNotFoundError(f"{path.parent}: output folder does not exist")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.part')
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())   # mkstemp makes 0600 files; give the permissions a plain open() would
         with os.fdopen(fd, mode, **({} if 'b' in mode else {'encoding': 'utf-8'})) as f:
             yield f
             f.flush(); os.fsync(f.fileno())
@@ -128,9 +136,9 @@ TINY_CONFIGS = {
 def register_tiny_configs():
     "Register the tiny test models with open_clip (idempotent)."
     if all(n in open_clip.list_models() for n in TINY_CONFIGS): return
-    d = Path(tempfile.mkdtemp(prefix='clipdepth-configs-'))
-    for name, cfg in TINY_CONFIGS.items(): (d/f'{name}.json').write_text(json.dumps(cfg))
-    open_clip.add_model_config(d)
+    with tempfile.TemporaryDirectory(prefix='clipdepth-configs-') as d:   # open_clip reads the files now: nothing is left behind
+        for name, cfg in TINY_CONFIGS.items(): (Path(d)/f'{name}.json').write_text(json.dumps(cfg))
+        open_clip.add_model_config(d)
 
 # %% ../nbs/00_core.ipynb #5cc56a03
 def tiny_clip(kind:str='rn', # 'rn' (ModifiedResNet) or 'vit'

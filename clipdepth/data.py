@@ -13,9 +13,10 @@ from .core import load_image, atomic_write, data_path
 
 # %% auto #0
 __all__ = ['NYU_FRAMES', 'NYU_SPLITS', 'DEPTH_PNG_MODES', 'FAKE_SCENES', 'MAT_HEADER', 'FAKE_BLOCK', 'NYU_GT_KEYS',
-           'INDEX_COLUMNS', 'DEPTH_SCALES', 'nyu_test_split', 'nyu_split_frames', 'read_depth_png', 'fake_nyu_scene',
-           'fake_nyu_frame', 'make_fake_nyu_mat', 'open_nyu_mat', 'check_nyu_mat', 'nyu_mat_scene', 'bts_entries',
-           'index_entries', 'NYUDepthV2', 'read_pair', 'kitti_drive', 'BTSList', 'KITTIEigen']
+           'INDEX_COLUMNS', 'GENERIC_FOLDERS', 'KITTI_GT', 'DEPTH_SCALES', 'nyu_test_split', 'nyu_split_frames',
+           'read_depth_png', 'fake_nyu_scene', 'fake_nyu_frame', 'make_fake_nyu_mat', 'open_nyu_mat', 'check_nyu_mat',
+           'nyu_mat_scene', 'bts_entries', 'index_entries', 'NYUDepthV2', 'read_pair', 'kitti_drive',
+           'bts_list_entries', 'kitti_focal', 'kitti_annotated_entries', 'BTSList', 'KITTIEigen']
 
 # %% ../nbs/06_data.ipynb #f7b9810f
 NYU_FRAMES = 1449
@@ -202,7 +203,7 @@ class NYUDepthV2(torch.utils.data.Dataset):
             with open_nyu_mat(self.path) as f: self.kind, self._entries = 'mat', range(check_nyu_mat(f, NYU_GT_KEYS[gt]))
         else: raise FileNotFoundError(f"{self.path}: no such file or folder")
         self.frames = nyu_split_frames(split, self._entries)
-        if not self.frames: raise ValueError(f"{self.path}: none of its {len(self._entries)} frames is in split {split!r}")
+        if not self.frames: raise ValueError(f"{self.path}: none of its {len(self._entries)} frames is in split {split!r}; use split='all' (--split all) to read them all")
 
     def __len__(self): return len(self.frames)
     def __repr__(self):
@@ -262,11 +263,17 @@ def __enter__(self:NYUDepthV2): return self
 def __exit__(self:NYUDepthV2, *exc): self.close()
 
 # %% ../nbs/06_data.ipynb #93da0c6c
-def kitti_drive(rgb:str) -> str:
-    "The drive folder (e.g. '2011_09_26_drive_0002_sync') in a KITTI image path; else the image's folder."
-    return next((p for p in Path(rgb).parts if '_drive_' in p), Path(rgb).parent.name)
+GENERIC_FOLDERS = {'data', 'rgb', 'image', 'images', 'image_02', 'image_03', 'groundtruth', 'proj_depth', 'depth', 'sync'}
 
-def bts_entries(list_file:Path, # a BTS-format list: '<rgb> <depth or None> <focal>' per line
+def kitti_drive(rgb:str, # an image path from a list file
+                depth:str|None=None, # its depth path, searched second
+               ) -> str:
+    "The scene of a listed frame: the drive folder ('2011_09_26_drive_0002_sync') in either path, else the nearest folder with a telling name."
+    paths = [Path(p) for p in (rgb, depth) if p and p != 'None']
+    if drive := next((part for p in paths for part in p.parts if '_drive_' in part), None): return drive
+    return next((part for part in reversed(paths[0].parent.parts) if part.lower() not in GENERIC_FOLDERS and part != '/'), paths[0].parent.name)
+
+def bts_list_entries(list_file:Path, # a BTS-format list: '<rgb> <depth or None> <focal>' per line
                 root:Path, # what rgb paths are relative to (a leading '/' is ignored)
                 gt_root:Path, # what depth paths are relative to
                ) -> tuple[list[tuple[int, str, Path, Path, float]], int]:
@@ -281,8 +288,31 @@ def bts_entries(list_file:Path, # a BTS-format list: '<rgb> <depth or None> <foc
         image, gt = root/rgb.lstrip('/'), gt_root/depth.lstrip('/')
         if not image.is_file(): raise FileNotFoundError(f"{list_file}:{i+1}: {image}: no such image")
         if depth == 'None' or not gt.is_file(): skipped, absent = skipped + 1, absent + (depth != 'None')
-        else: entries.append((i, kitti_drive(rgb), image, gt, focal))
+        else: entries.append((i, kitti_drive(rgb, depth), image, gt, focal))
     if absent: warnings.warn(f"{list_file}: {absent} of {skipped} skipped entries name a depth file that does not exist under {gt_root}", stacklevel=2)
+    return entries, skipped
+
+# %% ../nbs/06_data.ipynb #75ce0376
+KITTI_GT = 'proj_depth/groundtruth/image_02'   # the annotated depth of the left colour camera, below each drive
+
+def kitti_focal(calib:Path) -> float|None:
+    "fx of the rectified left colour camera (P_rect_02) from a KITTI `calib_cam_to_cam.txt`, or None without one."
+    if not calib.is_file(): return None
+    row = next((l.split()[1:] for l in calib.read_text().splitlines() if l.startswith('P_rect_02:')), None)
+    return float(row[0]) if row else None
+
+def kitti_annotated_entries(root:Path, # the raw data: `<date>/<drive>/image_02/data/<frame>.png`
+                            gt_root:Path, # data_depth_annotated (its train/ and val/, or one of them, or drives directly)
+                           ) -> tuple[list[tuple[int, str, Path, Path, float|None]], int]:
+    "The (index, drive, rgb, depth, focal) entries of every annotated frame with its image, and how many had no image."
+    entries, skipped = [], 0
+    for depth in sorted(gt_root.glob(f'**/*_drive_*/{KITTI_GT}/*.png')):
+        drive = depth.parents[3].name
+        rgb = root/drive[:10]/drive/'image_02'/'data'/depth.name
+        if not rgb.is_file(): skipped += 1; continue
+        entries.append((len(entries), drive, rgb, depth, kitti_focal(root/drive[:10]/'calib_cam_to_cam.txt')))
+    if not entries: raise ValueError(f"{gt_root}: no annotated depth <drive>/{KITTI_GT}/*.png with its image <date>/<drive>/image_02/data/*.png under {root}"
+                                     + (f" ({skipped} depth maps without their image)" if skipped else ''))
     return entries, skipped
 
 # %% ../nbs/06_data.ipynb #9efbe45b
@@ -299,11 +329,11 @@ class BTSList(torch.utils.data.Dataset):
         self.root, self.list_file, self.dataset = Path(root), Path(list_file), dataset
         self.gt_root = Path(gt_root) if gt_root is not None else self.root
         if not self.list_file.is_file(): raise FileNotFoundError(f"{self.list_file}: no such list file")
-        self.entries, self.skipped = bts_entries(self.list_file, self.root, self.gt_root)
+        self.entries, self.skipped = bts_list_entries(self.list_file, self.root, self.gt_root)
         if not self.entries: raise ValueError(f"{self.list_file}: none of its {self.skipped} entries has a depth file under {self.gt_root}")
 
     def __len__(self): return len(self.entries)
-    def __repr__(self): return f"{type(self).__name__}({self.dataset}, n={len(self)}, skipped={self.skipped}, list='{self.list_file}')"
+    def __repr__(self): return f"{type(self).__name__}({self.dataset}, n={len(self)}, skipped={self.skipped}, " + (f"list='{self.list_file}')" if self.list_file else f"gt_root='{self.gt_root}')")
     def __getitem__(self, i:int) -> dict:
         "Entry `i`: `image`, `depth` (metres, 0 = no measurement), `frame` (line in the list), `scene` (folder or drive), `focal`."
         line, scene, rgb, depth, focal = self.entries[i]
@@ -311,8 +341,12 @@ class BTSList(torch.utils.data.Dataset):
         return dict(image=image, depth=d, frame=line, scene=scene, focal=focal)
 
 class KITTIEigen(BTSList):
-    "The KITTI Eigen split from a BTS-format list file; items as `NYUDepthV2`'s, plus `focal`."
-    def __init__(self, root:str|Path, # the KITTI raw data folder the rgb paths start from
-                 list_file:str|Path, # e.g. eigen_test_files_with_gt.txt: '<rgb> <depth or None> <focal>' per line
-                 gt_root:str|Path|None=None, # the folder the depth paths start from; None: `root`
-                ): super().__init__(root, list_file, 'kitti', gt_root)
+    "KITTI frames from a BTS-format list file, or every annotated frame of the official layout; items as `NYUDepthV2`'s, plus `focal`."
+    def __init__(self, root:str|Path, # the KITTI raw data folder (`<date>/<drive>/image_02/data/*.png`)
+                 list_file:str|Path|None=None, # e.g. eigen_test_files_with_gt.txt ('<rgb> <depth or None> <focal>'); None: the official layout
+                 gt_root:str|Path|None=None, # the depth folder (data_depth_annotated: `<drive>/proj_depth/groundtruth/image_02/*.png`); None: `root`
+                ):
+        if list_file is not None: return super().__init__(root, list_file, 'kitti', gt_root)
+        self.root, self.list_file, self.dataset = Path(root), None, 'kitti'
+        self.gt_root = Path(gt_root) if gt_root is not None else self.root
+        self.entries, self.skipped = kitti_annotated_entries(self.root, self.gt_root)

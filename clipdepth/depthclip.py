@@ -13,15 +13,25 @@ from .predict import Predictor
 from .pretrained import Pretrained
 
 # %% auto #0
-__all__ = ['NYU_CROP', 'PRESETS', 'LOGIT_SCALE', 'preset_config', 'DepthCLIP']
+__all__ = ['NYU_CROP', 'KITTI_RANGE', 'PRESETS', 'LOGIT_SCALE', 'log_bins', 'preset_config', 'DepthCLIP']
 
 # %% ../nbs/08_depthclip.ipynb #437f2c41
-NYU_CROP = (56, 472, 60, 604)   # top, bottom, left, right on a 480x640 frame: the official 416x544 box
+NYU_CROP = (56, 472, 60, 604)   # top, bottom, left, right on a 480x640 frame: the official 416x544 box (the protocol's input crop)
+
+def log_bins(near:float, far:float, n:int=7) -> list[float]:
+    "`n` bin centres (metres) splitting [near, far] into equal ratios: each centre the geometric middle of its interval."
+    if not 0 < near < far: raise ValueError(f"need 0 < near < far, not near={near}, far={far}")
+    edges = np.geomspace(near, far, n + 1)
+    return [round(float(c), 2) for c in np.sqrt(edges[:-1] * edges[1:])]
+
+KITTI_RANGE = (2.0, 80.0)   # metres: about the nearest road point a KITTI camera sees, and the evaluation cap
 PRESETS = {
     'official': dict(classes=DEPTH_CLASSES, bins=DEPTH_BINS, templates=TEMPLATES, objects=['object'], temperature=0.1,
-                     features='layer4', mean=IMAGENET_MEAN, std=IMAGENET_STD, crop=NYU_CROP, long_side=544),
+                     features='layer4', mean=IMAGENET_MEAN, std=IMAGENET_STD, crop=None, long_side=544),
     'dense': dict(classes=DEPTH_CLASSES, bins=DEPTH_BINS, templates=TEMPLATES, objects=['object'], temperature=0.1,
                   features='attnpool-dense', mean=CLIP_MEAN, std=CLIP_STD, crop=None, long_side=544),
+    'kitti': dict(classes=DEPTH_CLASSES, bins=log_bins(*KITTI_RANGE), templates=TEMPLATES, objects=['object'], temperature=0.1,
+                  features='layer4', mean=IMAGENET_MEAN, std=IMAGENET_STD, crop=None, long_side=1216),
 }
 LOGIT_SCALE = 100.   # the official code's fixed CLIP logit scale
 
@@ -45,7 +55,7 @@ class DepthCLIP(Pretrained, Predictor, nn.Module):
     recipe = loss_spec = None               # zero-shot: nothing to train
     default_clip = 'RN50'                   # the paper's backbone
     def __init__(self, clip, # an open_clip CLIP model (from `load_clip`), or a reference: 'RN50', dict(name=, pretrained=, ...)
-                 preset:str='official', # 'official' (the paper's code) or 'dense'
+                 preset:str='official', # 'official' (the paper's code), 'dense', or 'kitti' (0-80 m bins, clipdepth's choice)
                  device=None, # where to build a CLIP given by reference (None: CUDA when available); a model stays where it is
                  tokenizer=None, # defaults to open_clip's CLIP BPE tokenizer
                  **overrides): # classes, bins, templates, objects, temperature, features, mean, std, crop, long_side
@@ -73,6 +83,11 @@ class DepthCLIP(Pretrained, Predictor, nn.Module):
     def prepare(self):
         "Cache the class embeddings in fp32, outside autocast and inference mode, before a prediction loop."
         with torch.no_grad(): self.text_f
+
+    @property
+    def depth_limits(self) -> tuple[float, float]:
+        "The smallest and largest depth (metres) the model can predict: its first and last bin."
+        return float(min(self.cfg['bins'])), float(max(self.cfg['bins']))
 
     def extra_repr(self): return ', '.join(f'{k}={v}' for k, v in self.cfg.items() if k not in ('mean', 'std'))
 

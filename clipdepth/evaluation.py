@@ -17,23 +17,24 @@ from .metrics import METRICS, SCORING, ALIGNMENTS, MetricAccumulator, mean_metri
 import torch.distributed as dist
 from .predict import Predictor
 from .papers import published
+from .depthclip import NYU_CROP
 
 # %% auto #0
 __all__ = ['PROTOCOLS', 'PAPER_TABLE1', 'predictor_fn', 'EvalResult', 'as_list', 'crop_inputs', 'score_batch', 'evaluate']
 
 # %% ../nbs/09_evaluation.ipynb #f79eabb0
 PROTOCOLS = {
-    'depthclip-official': dict(resize=False, metrics=SCORING['depthclip']),
-    'eigen': dict(resize=True, metrics=SCORING['nyu']),
-    'kitti-garg': dict(resize=True, metrics=SCORING['kitti']),
-    'adapters': dict(resize=False, metrics=SCORING['adapters']),                 # Wu & Fu's code
-    'kitti-kb': dict(resize=True, metrics=SCORING['kitti'], input_crop='kb'),   # CaBins' (and BTS/AdaBins') --do_kb_crop
+    'depthclip-official': dict(resize=False, predict_crop=NYU_CROP, metrics=SCORING['depthclip']),
+    'eigen': dict(resize=True, predict_crop=None, metrics=SCORING['nyu']),
+    'kitti-garg': dict(resize=True, predict_crop=None, metrics=SCORING['kitti']),
+    'adapters': dict(resize=False, predict_crop=NYU_CROP, metrics=SCORING['adapters']),  # Wu & Fu's code
+    'kitti-kb': dict(resize=True, predict_crop=None, metrics=SCORING['kitti'], input_crop='kb'),   # CaBins' (and BTS/AdaBins') --do_kb_crop
 }
 
 # %% ../nbs/09_evaluation.ipynb #48d321fd
-def predictor_fn(model, batch_size:int):
-    "A function from a list of uint8 images to a list of HxW depth maps: a `Predictor`'s `predict` (or the same method of a router such as `SceneBins`), or a function per image."
-    if isinstance(model, Predictor) or hasattr(model, 'predict'): return lambda images: model.predict(list(images), batch_size=batch_size)
+def predictor_fn(model, batch_size:int, crop='model'):
+    "A function from a list of uint8 images to a list of HxW depth maps: a `Predictor`'s `predict` on the input `crop` (or the same method of a router such as `SceneBins`), or a function per image."
+    if isinstance(model, Predictor) or hasattr(model, 'predict'): return lambda images: model.predict(list(images), batch_size=batch_size, crop=crop)
     if callable(model): return lambda images: [model(im) for im in images]
     raise TypeError(f"cannot evaluate a {type(model).__name__}: give a clipdepth model (a Predictor) or a function image -> depth")
 
@@ -48,7 +49,7 @@ def _check_no_holes(pred:np.ndarray, gt:np.ndarray, crop, frame, protocol:str):
     "Refuse predictions with 0 ('no prediction') where the protocol scores every valid pixel."
     holes = (pred <= 0) & (gt > 0) & crop_mask(crop, *gt.shape)
     if holes.any(): raise ValueError(f"frame {frame}: the model predicted 0 (no prediction) at {holes.sum()} scored pixels; "
-                                     f"protocol {protocol!r} scores the whole crop (for DepthCLIP use crop=None)")
+                                     f"protocol {protocol!r} scores the whole crop (a model with a crop= setting leaves pixels out: use crop=None)")
 
 # %% ../nbs/09_evaluation.ipynb #8a262e2f
 class EvalResult:
@@ -153,7 +154,7 @@ def evaluate(model, # anything with `predict(list of images)`, or a function ima
     p = PROTOCOLS[protocol]
     rank, world, started = _join_processes(distributed, model)
     mine = dataset if world == 1 else torch.utils.data.Subset(dataset, range(rank, len(dataset), world))
-    acc, predict = MetricAccumulator(**p['metrics'], align=align), predictor_fn(model, batch_size)
+    acc, predict = MetricAccumulator(**p['metrics'], align=align), predictor_fn(model, batch_size, p['predict_crop'] or 'model')
     loader = torch.utils.data.DataLoader(mine, batch_size=batch_size, num_workers=num_workers, collate_fn=as_list)
     t0, model_s, pending, rows = time.perf_counter(), 0.0, deque(), []
     with ThreadPoolExecutor(1) as scorer, tqdm(total=len(mine), desc=f'evaluate ({protocol})', unit='img', disable=not progress or rank > 0) as bar:

@@ -11,7 +11,7 @@ from .metrics import crop_box
 
 # %% auto #0
 __all__ = ['DEPTH_CMAP', 'ERROR_CMAP', 'INVALID_GREY', 'DPI', 'TABLE_METRICS', 'METRIC_LABELS', 'depth_range', 'colorize',
-           'plot_depth_grid', 'default_patches', 'patch_rect', 'patch_depth', 'plot_bin_responses',
+           'with_colorbar', 'plot_depth_grid', 'default_patches', 'patch_rect', 'patch_depth', 'plot_bin_responses',
            'plot_metrics_table', 'plot_ablation', 'plot_confusion', 'plot_losses']
 
 # %% ../nbs/10_figures.ipynb #d0fa4206
@@ -59,6 +59,29 @@ def colorize(depth, # HxW depth in metres (numpy or torch); <= 0 means no value
     if not vmax > vmin: raise ValueError(f"vmax ({vmax}) must be larger than vmin ({vmin})")
     rgba = _cmap(cmap)(Normalize(vmin, vmax, clip=True)(np.ma.masked_where(~_valid(d), d)))
     return (rgba[..., :3] * 255).round().astype(np.uint8)
+
+# %% ../nbs/10_figures.ipynb #ef73506b
+def with_colorbar(rgb:np.ndarray, # the uint8 HxWx3 colour map (`colorize`)
+                  vmin:float, vmax:float, # the range it was drawn with
+                  cmap=DEPTH_CMAP, # the colormap it was drawn with
+                  label:str='depth (m)', # the bar's label
+                  width:int|None=None, # the bar's width in pixels; None: about a sixth of the height, at least 60
+                 ) -> np.ndarray:
+    "`rgb` with a labelled colour bar in metres beside it, as one uint8 image of the same height."
+    from matplotlib.figure import Figure
+    from matplotlib.colorbar import ColorbarBase
+    from matplotlib.colors import Normalize
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    H = rgb.shape[0]
+    W = width or max(60, H // 6)
+    fig = Figure(figsize=(W / DPI, H / DPI), dpi=DPI, facecolor='white')
+    ax = fig.add_axes([0.12, 0.04, 0.22, 0.92])
+    ColorbarBase(ax, cmap=_cmap(cmap), norm=Normalize(vmin, vmax), label=label)
+    ax.tick_params(labelsize=max(6, min(12, H // 40))); ax.yaxis.label.set_size(max(6, min(12, H // 40)))
+    canvas = FigureCanvasAgg(fig); canvas.draw()
+    bar = np.asarray(canvas.buffer_rgba())[..., :3]
+    bar = np.pad(bar[:H, :W], ((0, max(0, H - bar.shape[0])), (0, max(0, W - bar.shape[1])), (0, 0)), constant_values=255)
+    return np.concatenate([rgb, bar], axis=1)
 
 # %% ../nbs/10_figures.ipynb #cf4238f7
 def _maps(maps, n:int, name:str, shape:list[tuple]) -> list[np.ndarray]:

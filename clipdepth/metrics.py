@@ -59,8 +59,9 @@ def _as_maps(x, name:str) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     if x.ndim == 4 and x.shape[1] == 1: x = x[:, 0]
     if x.ndim in (3, 4) and x.shape[-1] == 1: x = x[..., 0]   # HxWx1 (an image with its channel last) is one image, BxHxWx1 a batch
+    if x.ndim == 1: x = x[None]   # a vector of valid pixels (`gt[mask]`, as BTS and AdaBins score): a 1xN map
     if x.ndim == 2: x = x[None]
-    if x.ndim != 3: raise ValueError(f"{name} has shape {x.shape}: expected HxW, BxHxW or Bx1xHxW")
+    if x.ndim != 3: raise ValueError(f"{name} has shape {x.shape}: expected HxW, BxHxW or Bx1xHxW, or N valid pixels")
     return x
 
 def _as_mask(mask, shape:tuple) -> np.ndarray:
@@ -71,6 +72,7 @@ def _as_mask(mask, shape:tuple) -> np.ndarray:
     m = m.astype(bool)
     if m.ndim == 4 and m.shape[1] == 1: m = m[:, 0]
     if m.ndim in (3, 4) and m.shape[-1] == 1 and m.shape[:-1] in (shape[1:], shape): m = m[..., 0]
+    if m.ndim == 1: m = m[None]
     if m.shape not in (shape[1:], shape): raise ValueError(f"mask has shape {m.shape}: expected {shape[1:]} or {shape}")
     return m
 
@@ -142,6 +144,7 @@ def depth_stats(pred, # predicted depth in metres: HxW, BxHxW or Bx1xHxW, numpy 
                 align:str|None=None, # fit pred to gt per image first: 'median', 'lstsq' or 'lstsq-disparity' (ALIGNMENTS)
                ) -> dict[str, np.ndarray]:
     "Per-image sufficient statistics of the depth metrics: a dict of arrays of length B."
+    if crop is not None and np.ndim(gt) == 1: raise ValueError(f"crop {crop!r} needs depth maps, not a vector of {np.shape(gt)[0]} pixels: crop before taking them")
     p, y = _as_maps(pred, 'pred'), _as_maps(gt, 'gt')
     if p.shape != y.shape: raise ValueError(f"pred has shape {p.shape[1:]} but gt has {y.shape[1:]}{'' if p.shape[0] == y.shape[0] else f' (batch {p.shape[0]} vs {y.shape[0]})'}: resize pred to the ground truth first")
     v = valid_mask(p, y, mask, crop, min_depth, max_depth, min_pred)
@@ -164,12 +167,12 @@ def metrics_from_stats(s:dict, # `depth_stats` output (arrays) or one image's / 
     return {k: m[k] for k in METRICS}
 
 # %% ../nbs/04_metrics.ipynb #c1b78bc4
-def depth_metrics(pred, gt, # predicted and ground-truth depth (metres): HxW, BxHxW or Bx1xHxW, numpy or torch
+def depth_metrics(pred, gt, # predicted and ground-truth depth (metres): N valid pixels, HxW, BxHxW or Bx1xHxW, numpy or torch
                   mask=None, crop=None, min_depth:float=1e-3, max_depth:float=10.0, min_pred:float|None=None, clamp:bool=True, align:str|None=None, # as in `depth_stats`
                  ) -> dict:
-    "abs_rel, sq_rel, rmse, rmse_log, log10, silog, d1, d2, d3 over valid pixels: floats for HxW input, per-image arrays for a batch."
+    "abs_rel, sq_rel, rmse, rmse_log, log10, silog, d1, d2, d3 over valid pixels: floats for one map (HxW, HxWx1) or pixel vector (N), per-image arrays for a batch."
     m = metrics_from_stats(depth_stats(pred, gt, mask, crop, min_depth, max_depth, min_pred, clamp, align))
-    single = np.ndim(pred) == 2 or (np.ndim(pred) == 3 and np.shape(pred)[-1] == 1)   # HxW or HxWx1
+    single = np.ndim(pred) in (1, 2) or (np.ndim(pred) == 3 and np.shape(pred)[-1] == 1)   # N, HxW or HxWx1
     return {k: float(v[0]) for k, v in m.items()} if single else m
 
 # %% ../nbs/04_metrics.ipynb #8f36aaa9

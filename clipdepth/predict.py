@@ -19,7 +19,7 @@ from .tower import folded_tower
 __all__ = ['PR_SET_PDEATHSIG', 'AMP_DTYPES', 'PASTE_BATCH_PIXELS', 'CPU_FORWARD_PIXELS', 'working_size', 'working_region',
            'extra_tensor', 'input_error', 'quiet_decoders', 'ImageInputs', 'collate', 'collate_in_worker',
            'die_with_parent', 'leave_ctrl_c_to_main', 'autocast', 'eval_mode', 'fast_tower', 'paste_group', 'Predictor',
-           'flip_batch', 'predict_groups', 'check_extras', 'nonfinite_error', 'predict_batches']
+           'flip_batch', 'predict_groups', 'check_extras', 'nonfinite_error', 'region_crop', 'predict_batches']
 
 # %% ../nbs/07_predict.ipynb #b8a9b14f
 def working_size(h:int, w:int, long_side:int=544, multiple:int=32) -> tuple[int, int]:
@@ -251,7 +251,11 @@ def nonfinite_error(item) -> ValueError:
     name = f'{Path(item)}: ' if isinstance(item, (str, os.PathLike)) else ''
     return ValueError(f"{name}the model predicted non-finite depth (NaN or inf) for this image; check the model's weights")
 
-def predict_batches(model:Predictor, images:list, tta:bool, batch_size:int, amp:bool|str, num_workers:int, errors:str, extras=None):
+def region_crop(model:Predictor, crop='model'):
+    "The input crop a prediction uses: `crop` as given, or the model's own setting (`cfg['crop']`) for 'model'."
+    return model.cfg['crop'] if isinstance(crop, str) and crop == 'model' else crop
+
+def predict_batches(model:Predictor, images:list, tta:bool, batch_size:int, amp:bool|str, num_workers:int, errors:str, extras=None, crop='model'):
     "The loop of every `predict_iter`: yield `(index, depth)` for each image as its batch completes, or `(index, error)`."
     if errors not in ('raise', 'yield'): raise ValueError(f"errors must be 'raise' or 'yield', not {errors!r}")
     if not (isinstance(batch_size, int) and batch_size >= 1): raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
@@ -259,7 +263,7 @@ def predict_batches(model:Predictor, images:list, tta:bool, batch_size:int, amp:
     items = list(images)
     extras = check_extras(model, extras, len(items))
     if not items: return
-    inputs = ImageInputs(items, model.cfg['crop'], model.cfg['long_side'], stride(model.clip), extras)
+    inputs = ImageInputs(items, region_crop(model, crop), model.cfg['long_side'], stride(model.clip), extras)
     workers = min(num_workers, math.ceil(len(items) / batch_size))
     loader = torch.utils.data.DataLoader(inputs, batch_size=batch_size, num_workers=workers, collate_fn=collate_in_worker if workers else collate,
                                          worker_init_fn=leave_ctrl_c_to_main if workers else None)
@@ -279,21 +283,23 @@ def predict_iter(self:Predictor, images:list, # images: paths, PIL images or uin
                  num_workers:int=0, # processes decoding images while the model runs
                  errors:str='raise', # 'raise' at the first bad image, or 'yield' it as `(index, exception)`
                  extras=None, # per image, a dict of the model's extra inputs (`extra_inputs`) at the image's size
+                 crop='model', # the input region: a `crop_box` crop (zeros outside it), None for the whole image, or 'model': its setting
                 ):
     "Yield `(index, depth)` for each image as its batch completes: float32 HxW metres, or the error of a bad image."
     self.prepare()
-    yield from predict_batches(self, images, tta, batch_size, amp, num_workers, errors, extras)
+    yield from predict_batches(self, images, tta, batch_size, amp, num_workers, errors, extras, crop)
 
 @patch
 def predict(self:Predictor, images, # one image (path, PIL image, uint8 array) or a list of them
             tta:bool=True, batch_size:int=8, amp:bool|str=True, num_workers:int=0, errors:str='raise', # as `predict_iter`
             extras=None, # a dict of extra inputs for one image, or a list of them for a list
+            crop='model', # as `predict_iter`: the full image unless the model or this argument names a crop
            ):
     "Depth in metres, float32 HxW at each input's full resolution (a list for a list)."
     single = not isinstance(images, (list, tuple))
     items = [images] if single else list(images)
     outs = [None] * len(items)
     for i, depth in self.predict_iter(items, tta=tta, batch_size=batch_size, amp=amp, num_workers=num_workers, errors=errors,
-                                      extras=[extras] if single and extras is not None else extras):
+                                      extras=[extras] if single and extras is not None else extras, crop=crop):
         outs[i] = depth
     return outs[0] if single else outs

@@ -15,7 +15,7 @@ Usage, from the repository root: python tools/build_docs.py [--force]
 4. `mkdocs build --strict` writes `_site/`. The site loads nothing from the network; opened from file://
    it works too, except for search (browsers block its web worker there).
 """
-import argparse, configparser, json, os, re, shutil, subprocess, sys, time
+import argparse, configparser, html, json, os, re, shutil, subprocess, sys, time, warnings
 from pathlib import Path
 import yaml
 
@@ -78,6 +78,33 @@ def fix_markdown(text:str, doc_url:str) -> str:
 
 def md_cell(text:str) -> dict: return {'cell_type': 'markdown', 'metadata': {}, 'source': text}
 
+IMAGE_TYPES = ('image/png', 'image/jpeg', 'image/svg+xml')
+NO_ALT = 'No description has been provided for this image'   # what nbconvert writes for an <img> without alt text
+
+def alt_text(markdown:str, limit:int=300) -> str:
+    "Plain text for an image's alt attribute from the markdown that introduces it (its first paragraph)."
+    text = re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', markdown.strip().split('\n\n')[0])   # links: their words
+    text = re.sub(r'[`*#>|]+|(?<!\w)_+|_+(?!\w)', '', text)   # markup, not the underscores inside names
+    text = ' '.join(text.split()).rstrip(':').strip()
+    return text[:limit].rsplit(' ', 1)[0] + '…' if len(text) > limit else text
+
+def with_alt(cell:dict, alt:str) -> dict:
+    "A code cell whose image outputs are HTML <img> tags carrying `alt` (nbconvert's own images take no alt text)."
+    for out in cell.get('outputs', []):
+        data = out.get('data', {})
+        kind = next((k for k in IMAGE_TYPES if k in data), None)
+        if not kind or 'text/html' in data: continue
+        raw = ''.join(data.pop(kind))
+        src = 'data:image/svg+xml;charset=utf-8,' + html.escape(raw) if kind == 'image/svg+xml' else f'data:{kind};base64,{raw.strip()}'
+        data['text/html'] = f'<img src="{src}" alt="{html.escape(alt or "a figure made by the code above")}">'
+        data.pop('text/plain', None)   # the figure's repr (<Figure size ...>) is not for readers
+    return cell
+
+def tidy_signature(text:str) -> str:
+    "show_doc's markdown for readers: `NoneType` as None, no `typing.` prefixes, no backticks left raw in the signature's comments, no `#LNone` source anchor."
+    text = re.sub(r'\btyping\.', '', text.replace('NoneType', 'None')).replace('#LNone)', ')')
+    return re.sub(r'```python\n(.*?)```', lambda m: '```python\n' + m[1].replace('`', '') + '```', text, flags=re.S)
+
 def apply_directives(cell:dict) -> dict|None:
     "A code cell with Quarto's `#|` options applied and removed; show_doc output as a markdown cell; None to drop."
     lines, opts = cell['source'].splitlines(keepends=True), {}
@@ -87,7 +114,8 @@ def apply_directives(cell:dict) -> dict|None:
     if 'hide' in opts or opts.get('include') == 'false': return None
     if opts.get('output') == 'false': cell['outputs'] = []
     mds = [o['data']['text/markdown'] for o in cell.get('outputs', []) if 'text/markdown' in o.get('data', {})]
-    if opts.get('output') == 'asis' and mds: return md_cell('\n\n'.join(''.join(s) for s in mds))
+    if opts.get('output') == 'asis' and mds: return md_cell(tidy_signature('\n\n'.join(''.join(s) for s in mds)))
+    if 'fig-alt' in opts: cell['metadata']['fig_alt'] = opts['fig-alt']
     cell['source'] = ''.join(lines)
     if opts.get('echo') == 'false': cell['metadata'].setdefault('tags', []).append(HIDE_INPUT)
     return cell
@@ -96,7 +124,7 @@ def convert(src:Path, dest:Path, title:str, doc_url:str):
     "Rewrite the nbdev-processed notebook `src` as a plain Jupyter notebook `dest` for mkdocs-jupyter."
     nb = json.loads(src.read_text(encoding='utf-8'))
     nb['metadata'].pop('widgets', None)  # else nbconvert pulls widget JS from a CDN
-    cells = []
+    cells, intro = [], title
     for i, cell in enumerate(nb['cells']):
         cell_id, cell['source'] = cell.get('id') or f'docs-{i}', ''.join(cell['source'])
         fm = cell['cell_type'] == 'raw' and FRONTMATTER.fullmatch(cell['source'])
@@ -105,7 +133,10 @@ def convert(src:Path, dest:Path, title:str, doc_url:str):
             cell = md_cell(f'# {title}' + (f'\n\n> {desc}' if desc else ''))
         elif cell['cell_type'] == 'code': cell = apply_directives(cell)
         if cell is None: continue
-        if cell['cell_type'] == 'markdown': cell['source'] = fix_markdown(cell['source'], doc_url)
+        if cell['cell_type'] == 'markdown':
+            cell['source'] = fix_markdown(cell['source'], doc_url)
+            intro = alt_text(cell['source']) or intro
+        elif cell['cell_type'] == 'code': cell = with_alt(cell, cell['metadata'].pop('fig_alt', None) or intro)
         cells.append({**cell, 'id': cell_id})  # nbformat 4.5 wants an id on every cell
     nb['cells'] = cells
     dest.write_text(json.dumps(nb, indent=1), encoding='utf-8')
@@ -117,10 +148,19 @@ def mkdocs_config(cfg, nav:list) -> dict:
             'docs_dir': 'docs', 'site_dir': str(SITE),
             'use_directory_urls': False,  # flat pages (core.html), as nbdev names them; also browsable from file://
             'theme': {'name': 'material', 'font': False, 'features': ['navigation.top', 'search.highlight']},
+            'extra_css': ['clipdepth.css'],
             'plugins': ['search', {'mkdocs-jupyter': {'execute': False, 'no_prompt': True, 'include_source': False,
                                                       'cache': True, 'cache_dir': str(STAGE/'cache'),  # unchanged pages
                                                       'remove_tag_config': {'remove_input_tags': [HIDE_INPUT]}}}],
             'nav': nav}
+
+WIDE_CSS = '''/* wide tables and signatures wrap to the page instead of scrolling sideways */
+.md-grid { max-width: 1600px; }
+.md-typeset table:not([class]) { display: table; width: 100%; font-size: .68rem; }
+.md-typeset table:not([class]) td, .md-typeset table:not([class]) th { white-space: normal; overflow-wrap: anywhere; }
+.md-typeset blockquote, .md-typeset h2 code, .md-typeset h3 code, .md-typeset h4 code { overflow-wrap: anywhere; }
+.md-typeset pre > code, .jp-OutputArea pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+'''
 
 def stage(cfg, entries:list):
     "Fill `_proc/_mkdocs/` with the `pages()` `entries` from `_proc/`, the other files of nbs/, and `mkdocs.yml`."
@@ -132,6 +172,7 @@ def stage(cfg, entries:list):
         if f.is_file() and f.suffix not in ('.ipynb', '.yml') and not any(p[0] in '_.' for p in rel.parts):
             (docs/rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(f, docs/rel)
+    (docs/'clipdepth.css').write_text(WIDE_CSS, encoding='utf-8')
     doc_url = cfg['doc_host'].rstrip('/') + cfg['doc_baseurl'].rstrip('/') + '/'
     nav = []
     for nb, page, title in entries:
@@ -151,7 +192,10 @@ def main():
     try:
         entries = pages()  # listed first: fails fast on an unreadable notebook, ignores notebooks added meanwhile
         from nbdev.serve import proc_nbs
-        proc_nbs(force=force)
+        with warnings.catch_warnings():   # nbdev runs test cells that import and compute, for show_doc: expected here
+            warnings.filterwarnings('ignore', message='Found cells containing imports and other code')
+            os.environ['PYTHONWARNINGS'] = 'ignore:Found cells containing imports and other code'   # nbdev's worker processes too
+            proc_nbs(force=force)
         stage(cfg, entries)
     except Exception as e: sys.exit(f'build_docs: FAILED while processing notebooks: {type(e).__name__}: {e}')
     r = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--strict', '--quiet', '-f', str(STAGE/'mkdocs.yml')],

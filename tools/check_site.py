@@ -5,7 +5,8 @@ Usage, from the repository root: python tools/check_site.py _site [--screenshot 
 The site is served by http.server on 127.0.0.1. For every notebook in nbs/ (the index notebook is the
 home page; pages named as tools/build_docs.py names them) the page must: answer 200; raise no JS error;
 have no failed or >=400 same-origin request (css, js, images, search index) and no request off the
-site at all (the docs must work offline); have every <img> decoded (naturalWidth and naturalHeight > 0);
+site at all (the docs must work offline); have every <img> decoded (naturalWidth and naturalHeight > 0) and
+carrying real alt text (not nbconvert's placeholder); no table or code block that scrolls sideways at 1280 px;
 show a non-empty main article whose first heading is the notebook's title; and link only to
 same-origin URLs that answer 200 (pure #anchors skipped; links off the site are not followed).
 The search check: search/search_index.json lists every page, and typing each page's title into the
@@ -18,7 +19,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urldefrag
 from playwright.sync_api import sync_playwright
-from build_docs import pages
+from build_docs import pages, NO_ALT
 
 CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
                  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
@@ -66,8 +67,11 @@ def check_page(page, errors:list, base:str, file:str, title:str, shots:Path|None
     page.wait_for_load_state('networkidle')
     problems = list(errors)
     imgs = page.eval_on_selector_all('img',
-                                     'es => es.map(e => [e.currentSrc.slice(0, 60), e.naturalWidth, e.naturalHeight])')
-    problems += [f'image not decoded: {src}' for src, w, h in imgs if not (w > 0 and h > 0)]
+                                     'es => es.map(e => [e.currentSrc.slice(0, 60), e.naturalWidth, e.naturalHeight, e.alt || ""])')
+    problems += [f'image not decoded: {src}' for src, w, h, _ in imgs if not (w > 0 and h > 0)]
+    problems += [f'image without alt text: {src}' for src, _, _, alt in imgs if not alt.strip() or alt == NO_ALT]
+    wide = page.eval_on_selector_all('article table, article pre', 'es => es.filter(e => e.scrollWidth > e.clientWidth + 2).length')
+    if wide: problems.append(f'{wide} tables or code blocks scroll sideways at 1280 px')
     article = page.locator('article.md-content__inner')
     if not article.count() or not article.inner_text().strip(): problems.append('no main article')
     else:

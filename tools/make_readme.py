@@ -37,6 +37,8 @@ def main():
         sys.exit(0 if ok else 1)
     fd, tmp = tempfile.mkstemp(dir=ROOT, prefix='.README.', suffix='.part')
     with os.fdopen(fd, 'w', encoding='utf-8') as f: f.write(text)
+    mask = os.umask(0o022); os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)   # mkstemp's 0600 would make README.md private
     os.replace(tmp, target)
     print(f'wrote {target.relative_to(ROOT)} ({len(text.splitlines())} lines)')
 
