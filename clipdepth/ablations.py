@@ -130,7 +130,7 @@ def ablate(model:DepthCLIP, # the base model; each variant overrides some of its
     with ThreadPoolExecutor(1) as scorer, tqdm(total=len(dataset), desc=desc, unit='img', disable=not progress) as bar:
         for batch in loader:
             images, preds = [it['image'] for it in batch], {}
-            for names, sh in zip(groups.values(), shared): preds.update(zip(names, _sweep_batch(sh, images, tta, amp, p['input_crop'] or 'model')))
+            for names, sh in zip(groups.values(), shared): preds.update(zip(names, _sweep_batch(sh, images, tta, amp, p['predict_crop'] or 'model')))
             pending.append(scorer.submit(score, batch, preds))
             while len(pending) > 1: collect()   # at most one batch waits to be scored
         while pending: collect()

@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse, math, shlex, sys, tempfile, time
 from collections import Counter
 from pathlib import Path
-from .outputs import IMAGE_SUFFIXES, OUTPUTS, PNG16_SCALES, find_images, output_names
+from .outputs import (IMAGE_SUFFIXES, OUTPUTS, PNG16_SCALES, find_images, output_names, check_outputs, parse_formats,
+                               parse_range, parse_intrinsics)
 
 # %% auto #0
 __all__ = ['COMMANDS', 'PRESET_NAMES', 'PROTOCOL_NAMES', 'METHOD_NAMES', 'OPTIMIZER_NAMES', 'SCHEDULE_NAMES', 'ADAPTERS',
@@ -168,21 +169,6 @@ def _version() -> str:
     except PackageNotFoundError: return 'unknown'
 
 # %% ../nbs/21_cli.ipynb #c5ceaa29
-def _intrinsics(s:str) -> str:
-    "An argparse type: 'nyu', 'kitti' or 'fx,fy,cx,cy' (`geometry.camera_intrinsics`)."
-    if s in ('nyu', 'kitti'): return s
-    try: v = [float(x) for x in s.split(',')]
-    except ValueError: v = []
-    if len(v) != 4 or min(v[:2]) <= 0: raise argparse.ArgumentTypeError(f"expected nyu, kitti or fx,fy,cx,cy (focal lengths > 0), not {s!r}")
-    return s
-
-def _formats(s:str) -> list[str]:
-    "An argparse type: the comma-separated `--format` list, checked."
-    fs = list(dict.fromkeys(f.strip() for f in s.split(',') if f.strip()))
-    bad = [f for f in fs if f not in OUTPUTS]
-    if bad or not fs: raise argparse.ArgumentTypeError(f"unknown format {', '.join(bad) or repr(s)}: use a comma-separated list of {', '.join(OUTPUTS)}")
-    return fs
-
 def predict_parser(sub) -> argparse.ArgumentParser:
     "Add the `predict` command's options to the subparsers `sub`."
     p = sub.add_parser('predict', help='depth maps for images, folders of images and glob patterns, with DepthCLIP or any trained model')
@@ -190,12 +176,12 @@ def predict_parser(sub) -> argparse.ArgumentParser:
                    "patterns skip depth maps (*_depth.png, sync_depth_*, proj_depth/, index.csv's depth column) and clipdepth's outputs")
     p.add_argument('--out', required=True, help='the folder to write the depth maps to (created if needed)')
     model_options(p)
-    p.add_argument('--format', type=_formats, default=['png16'], help=f"comma-separated, of {', '.join(OUTPUTS)} (default: png16). png16: "
+    p.add_argument('--format', type=parse_formats, default=['png16'], help=f"comma-separated, of {', '.join(OUTPUTS)} (default: png16). png16: "
                    "uint16 PNG, depth in millimetres (x1000, NYU's convention, up to 65.5 m), or x256 (KITTI's, up to 256 m) for a KITTI model; "
                    "npy: float32 metres; color: a colour PNG")
     p.add_argument('--png16-scale', choices=['auto', *PNG16_SCALES], default='auto', help="png16 units: mm (x1000) or kitti (x256); "
                    "default auto: kitti for a KITTI model (--preset kitti or trained on KITTI), else mm")
-    p.add_argument('--range', type=_range, default=None, help="color: the depth range in metres, LO,HI (e.g. 0,10), the same for every image; "
+    p.add_argument('--range', type=parse_range, default=None, help="color: the depth range in metres, LO,HI (e.g. 0,10), the same for every image; "
                    "'auto': each image its own 2-98 %% range; default: 0 to the model's dataset cap (10 m NYU, 80 m KITTI)")
     p.add_argument('--cmap', default='magma_r', help="color: a matplotlib colormap, e.g. magma_r (default), Spectral_r, turbo, inferno")
     p.add_argument('--colorbar', action='store_true', help='color: add a colour bar in metres beside each map')
@@ -206,16 +192,8 @@ def predict_parser(sub) -> argparse.ArgumentParser:
     p.add_argument('--long-side', type=_in_range(int, 1, 4096), help="working resolution: the region's long side in pixels (default: the preset's, 544)")
     p.add_argument('--skip-existing', action='store_true', help='skip images whose outputs all exist already')
     p.add_argument('--overwrite', action='store_true', help='replace outputs that exist already (default: stop before writing anything)')
-    p.add_argument('--intrinsics', type=_intrinsics, default='nyu', help="--format ply: the camera, nyu, kitti (scaled to each image) or fx,fy,cx,cy (default: nyu)")
+    p.add_argument('--intrinsics', type=parse_intrinsics, default='nyu', help="--format ply: the camera, nyu, kitti (scaled to each image) or fx,fy,cx,cy (default: nyu)")
     return p
-
-def _range(s:str) -> tuple[float, float]|str:
-    "An argparse type: `--range` as (lo, hi) metres, or 'auto'."
-    if s == 'auto': return s
-    try: lo, hi = map(float, s.split(','))
-    except ValueError: raise argparse.ArgumentTypeError(f"expected LO,HI in metres (e.g. 0,10) or auto, not {s!r}") from None
-    if not hi > lo: raise argparse.ArgumentTypeError(f"HI must be larger than LO, not {s!r}")
-    return lo, hi
 
 def _save(depth, paths:dict[str, Path], **how) -> bool:
     "Write `depth` in every requested format (with the writers' options `how`); False (after one error line) if a write fails."
@@ -226,14 +204,6 @@ def _save(depth, paths:dict[str, Path], **how) -> bool:
     return True
 
 # %% ../nbs/21_cli.ipynb #24b21cde
-def _check_outputs(inputs:list[Path], outputs:list[Path], overwrite:bool):
-    "Refuse, before anything runs, an output that is one of the inputs, or one that exists (unless `overwrite`)."
-    ins = {f.resolve() for f in inputs}
-    if clash := next((p for p in outputs if p.resolve() in ins), None):
-        raise ValueError(f"{clash}: an output would replace this input; write to another --out folder")
-    if not overwrite and (exist := [p for p in outputs if p.exists() or p.is_symlink()]):
-        raise FileExistsError(f"{exist[0]}: exists{f' (and {len(exist) - 1} more outputs)' if len(exist) > 1 else ''}; pass --overwrite to replace, --skip-existing to keep")
-
 def run_predict(a) -> int:
     "Run `clipdepth predict`: write each image's depth as it is done; one error line per bad input; a summary line."
     out, not_inputs = _out_folder(a.out), []
@@ -243,7 +213,7 @@ def run_predict(a) -> int:
                          + ' '.join(f.name for f in not_inputs[:3]) + (' ...' if len(not_inputs) > 3 else ''), file=sys.stderr)
     jobs = {f: {fmt: out/f'{name}{OUTPUTS[fmt][0]}' for fmt in a.format} for f, name in zip(files, output_names(files))}
     todo = [f for f, paths in jobs.items() if not (a.skip_existing and all(p.exists() for p in paths.values()))]
-    _check_outputs(files, [p for f in todo for p in jobs[f].values()], a.overwrite)
+    check_outputs(files, [p for f in todo for p in jobs[f].values()], a.overwrite)
     ok = failed = 0
     t0 = time.perf_counter()
     if todo:

@@ -4,13 +4,13 @@
 
 # %% ../nbs/20a_outputs.ipynb #72bfbddf
 from __future__ import annotations
-import glob
+import argparse, glob
 from collections import Counter
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'OWN_SUFFIXES', 'PNG16_SCALES', 'OUTPUTS', 'depth_maps_beside', 'not_an_input', 'find_images',
-           'output_names']
+           'output_names', 'parse_intrinsics', 'parse_formats', 'parse_range', 'check_outputs']
 
 # %% ../nbs/20a_outputs.ipynb #36b3da30
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.ppm', '.pgm', '.pnm')
@@ -98,3 +98,35 @@ def _write_ply(path:Path, depth, image=None, intrinsics:str='nyu', **_):
 
 OUTPUTS = {'png16': ('_depth.png', _write_png16), 'npy': ('_depth.npy', _write_npy), 'color': ('_color.png', _write_color),
            'ply': ('.ply', _write_ply)}
+
+# %% ../nbs/20a_outputs.ipynb #3eb7de59
+def parse_intrinsics(s:str) -> str:
+    "An argparse type: 'nyu', 'kitti' or 'fx,fy,cx,cy' (`geometry.camera_intrinsics`)."
+    if s in ('nyu', 'kitti'): return s
+    try: v = [float(x) for x in s.split(',')]
+    except ValueError: v = []
+    if len(v) != 4 or min(v[:2]) <= 0: raise argparse.ArgumentTypeError(f"expected nyu, kitti or fx,fy,cx,cy (focal lengths > 0), not {s!r}")
+    return s
+
+def parse_formats(s:str) -> list[str]:
+    "An argparse type: the comma-separated `--format` list, checked."
+    fs = list(dict.fromkeys(f.strip() for f in s.split(',') if f.strip()))
+    bad = [f for f in fs if f not in OUTPUTS]
+    if bad or not fs: raise argparse.ArgumentTypeError(f"unknown format {', '.join(bad) or repr(s)}: use a comma-separated list of {', '.join(OUTPUTS)}")
+    return fs
+
+def parse_range(s:str) -> tuple[float, float]|str:
+    "An argparse type: `--range` as (lo, hi) metres, or 'auto'."
+    if s == 'auto': return s
+    try: lo, hi = map(float, s.split(','))
+    except ValueError: raise argparse.ArgumentTypeError(f"expected LO,HI in metres (e.g. 0,10) or auto, not {s!r}") from None
+    if not hi > lo: raise argparse.ArgumentTypeError(f"HI must be larger than LO, not {s!r}")
+    return lo, hi
+
+def check_outputs(inputs:list[Path], outputs:list[Path], overwrite:bool):
+    "Refuse, before anything runs, an output that is one of the inputs, or one that exists (unless `overwrite`)."
+    ins = {f.resolve() for f in inputs}
+    if clash := next((p for p in outputs if p.resolve() in ins), None):
+        raise ValueError(f"{clash}: an output would replace this input; write to another --out folder")
+    if not overwrite and (exist := [p for p in outputs if p.exists() or p.is_symlink()]):
+        raise FileExistsError(f"{exist[0]}: exists{f' (and {len(exist) - 1} more outputs)' if len(exist) > 1 else ''}; pass --overwrite to replace, --skip-existing to keep")
