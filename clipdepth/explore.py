@@ -60,7 +60,7 @@ class BinExplorer:
         "The feature-map cell that sees image pixel (y, x) (a click)."
         t, b, l, r = self.box
         if not (t <= y < b and l <= x < r): raise ValueError(f"pixel {(y, x)} is outside the model's region {self.box}")
-        return int((y - t) * self.grid[0] / (b - t)), int((x - l) * self.grid[1] / (r - l))
+        return int((y - t) * self.grid[0] / (b - t) + 1e-9), int((x - l) * self.grid[1] / (r - l) + 1e-9)   # a cell's own corner is inside it
 
 # %% ../nbs/24_explore.ipynb #75cd9c3e
 def _labels(ex:BinExplorer) -> list[str]: return [f'{c} ({b:g})' for c, b in zip(ex.model.cfg['classes'], ex.model.cfg['bins'])]

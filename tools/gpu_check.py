@@ -385,9 +385,9 @@ def main(argv=None) -> int:
     if {'evaluate', 'train', 'torchrun'} & set(a.stages): run_stage(res, 'data', lambda: ensure_mat(mat, mode['mat_frames']), out)
     if {'predict', 'evaluate'} & set(a.stages):
         from clipdepth.clip import load_clip
-        from clipdepth.depthclip import DepthCLIP
+        from clipdepth.depthclip import DepthCLIP, NYU_CROP
         torch.manual_seed(0)
-        model = DepthCLIP(load_clip(mode['clip'] or 'RN50', None, dev, quick_gelu=True),
+        model = DepthCLIP(load_clip(mode['clip'] or 'RN50', None, dev, quick_gelu=True), crop=NYU_CROP,   # the official box, as official_loop
                           **({'temperature': mode['temperature']} if mode['temperature'] else {}))
         name = dict(model=mode['clip'] or 'RN50 (random weights)')
         if 'predict' in a.stages:
