@@ -154,7 +154,7 @@ def one_line(e:BaseException) -> str:
 
 def read_torchscript_tensors(path:str|Path, # a TorchScript archive, e.g. OpenAI's `RN50.pt`
                             ) -> dict[str, torch.Tensor]:
-    "The tensors `torch.jit.load(path).state_dict()` gives, on CPU, without running anything in the archive."
+    "The tensors TorchScript's own loader would give as `state_dict()`, on CPU, without running anything in the archive."
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as z:
@@ -198,7 +198,7 @@ class _Exec:
 def hostile_weights(folder:str|Path, # where to write the files
                     marker:str|Path, # the file a payload creates if it runs
                    ) -> list[Path]:
-    "Weight files that write `marker` when loaded by `torch.jit.load` or plain pickle (test fixtures)."
+    "Weight files that write `marker` when loaded by TorchScript's loader or plain pickle (test fixtures)."
     import warnings
     class SetState(torch.nn.Module):
         def __init__(self):
