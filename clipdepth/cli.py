@@ -213,7 +213,7 @@ def run_predict(a) -> int:
                          + ' '.join(f.name for f in not_inputs[:3]) + (' ...' if len(not_inputs) > 3 else ''), file=sys.stderr)
     jobs = {f: {fmt: out/f'{name}{OUTPUTS[fmt][0]}' for fmt in a.format} for f, name in zip(files, output_names(files))}
     todo = [f for f, paths in jobs.items() if not (a.skip_existing and all(p.exists() for p in paths.values()))]
-    check_outputs(files, [p for f in todo for p in jobs[f].values()], a.overwrite)
+    check_outputs(files + not_inputs, [p for f in todo for p in jobs[f].values()], a.overwrite)   # nor a depth map beside them
     ok = failed = 0
     t0 = time.perf_counter()
     if todo:
