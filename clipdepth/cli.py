@@ -35,8 +35,9 @@ def _in_range(kind:type, lo, hi):
 
 _positive, _count = _in_range(int, 1, 10**9), _in_range(int, 0, 10**6)   # argparse types: counts of steps, images, processes
 
-def _out_folder(out:str) -> Path:
+def _out_folder(out) -> Path:
     "`out`, created if needed and checked to take files."
+    if not str(out).strip(): raise ValueError("--out '': an empty folder name (use --out . for the current folder)")
     p = Path(out)
     try:
         p.mkdir(parents=True, exist_ok=True)
