@@ -160,6 +160,9 @@ WIDE_CSS = '''/* wide tables and signatures wrap to the page instead of scrollin
 .md-typeset table:not([class]) td, .md-typeset table:not([class]) th { white-space: normal; overflow-wrap: anywhere; }
 .md-typeset blockquote, .md-typeset h2 code, .md-typeset h3 code, .md-typeset h4 code { overflow-wrap: anywhere; }
 .md-typeset pre > code, .jp-OutputArea pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+article pre, article pre code, article .highlight pre { white-space: pre-wrap !important; overflow-wrap: anywhere; overflow-x: hidden; }
+article table { table-layout: auto; max-width: 100%; }
+article td, article th { white-space: normal !important; overflow-wrap: anywhere; }
 '''
 
 def stage(cfg, entries:list):
