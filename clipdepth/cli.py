@@ -49,7 +49,8 @@ def _pretrained(s:str) -> str|None: return None if s.lower() == 'none' else s
 
 def model_options(p:argparse.ArgumentParser, pretrained:str='openai', workers_help:str='DataLoader processes decoding images'):
     "Add the options that choose and run the model: --checkpoint --method --model --pretrained --preset --device --batch-size --workers."
-    p.add_argument('--checkpoint', help='a model folder written by `clipdepth train` or save_pretrained (OUT/model); '
+    p.add_argument('--checkpoint', help='a model folder written by `clipdepth train` or save_pretrained (OUT/model), or a '
+                                        'Hugging Face Hub repo id owner/name holding one; '
                                         'or, with --method, a checkpoint file written by that method\'s official code')
     p.add_argument('--method', choices=METHOD_NAMES, help='with --checkpoint FILE: the method whose official code wrote it')
     p.add_argument('--model', help='open_clip architecture of the CLIP (default: RN50; with --checkpoint, the one it names)')
@@ -64,10 +65,11 @@ def model_options(p:argparse.ArgumentParser, pretrained:str='openai', workers_he
 
 def build_model(a, dataset:str|None=None, **depthclip_overrides):
     "The model the options name: a saved or official checkpoint, or DepthCLIP on a CLIP (its preset by `dataset` unless --preset names one)."
-    from clipdepth.models import from_pretrained, from_official
+    from clipdepth.models import from_pretrained, from_official, REPO_ID
     if a.checkpoint:
         p = Path(a.checkpoint)
-        if p.is_dir(): return from_pretrained(p, device=a.device)
+        if p.is_dir() or not (p.exists() or a.method) and REPO_ID.fullmatch(a.checkpoint):   # a folder, or a Hub repo id
+            return from_pretrained(a.checkpoint, device=a.device)
         if not p.exists(): raise FileNotFoundError(f"{p}: no such checkpoint file or folder")
         if not a.method: raise ValueError(f"{p}: a checkpoint file needs --method (which official code wrote it); a folder written by clipdepth train needs none")
         clip = dict(name=a.model, pretrained=_pretrained(a.pretrained)) if a.model else None

@@ -113,10 +113,10 @@ def load_clip(name:str='RN50', # open_clip architecture, e.g. 'RN50', 'RN101', '
     register_tiny_configs()
     base = name.removesuffix('-quickgelu')
     if base not in open_clip.list_models(): raise ValueError(f"unknown model {name!r}: see open_clip.list_models()")
-    sd, path, openai = None, None, False
+    sd, path, openai, local = None, None, False, False
     if pretrained is not None:
         looks_like_path = isinstance(pretrained, Path) or os.sep in str(pretrained) or Path(str(pretrained)).suffix in ('.pt', '.pth', '.bin', '.safetensors')
-        if looks_like_path or Path(str(pretrained)).is_file(): path = Path(pretrained)
+        if local := looks_like_path or Path(str(pretrained)).is_file(): path = Path(pretrained)
         else: path, openai = resolve_weights(base, str(pretrained))
         sd, is_openai_file = read_checkpoint(path)
         openai = openai or is_openai_file
@@ -131,7 +131,11 @@ def load_clip(name:str='RN50', # open_clip architecture, e.g. 'RN50', 'RN101', '
         sd, own = {k: v for k, v in sd.items() if k not in OPENAI_EXTRA_KEYS}, model.state_dict()
         check_state_dict(own, sd, path, f'checkpoint does not fit model {name}')
         model.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()})
-    return model.to(device=device, dtype=PRECISIONS[precision]).eval()
+    model = model.to(device=device, dtype=PRECISIONS[precision]).eval()
+    if pretrained is None and seed is not None or pretrained is not None and not local:   # rebuilt from its name: a reference
+        model.clipdepth_ref = dict(name=name, pretrained=None if pretrained is None else str(pretrained), quick_gelu=qg,
+                                   precision=precision, seed=seed if pretrained is None else None)
+    return model
 
 # %% ../nbs/01_clip.ipynb #cc922413
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)

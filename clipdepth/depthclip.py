@@ -27,11 +27,11 @@ def log_bins(near:float, far:float, n:int=7) -> list[float]:
 KITTI_RANGE = (2.0, 80.0)   # metres: about the nearest road point a KITTI camera sees, and the evaluation cap
 PRESETS = {
     'official': dict(classes=DEPTH_CLASSES, bins=DEPTH_BINS, templates=TEMPLATES, objects=['object'], temperature=0.1,
-                     features='layer4', mean=IMAGENET_MEAN, std=IMAGENET_STD, crop=None, long_side=544),
+                     features='layer4', mean=IMAGENET_MEAN, std=IMAGENET_STD, crop=None, long_side=544, upto_eot=False),
     'dense': dict(classes=DEPTH_CLASSES, bins=DEPTH_BINS, templates=TEMPLATES, objects=['object'], temperature=0.1,
-                  features='attnpool-dense', mean=CLIP_MEAN, std=CLIP_STD, crop=None, long_side=544),
+                  features='attnpool-dense', mean=CLIP_MEAN, std=CLIP_STD, crop=None, long_side=544, upto_eot=False),
     'kitti': dict(classes=DEPTH_CLASSES, bins=log_bins(*KITTI_RANGE), templates=TEMPLATES, objects=['object'], temperature=0.1,
-                  features='layer4', mean=IMAGENET_MEAN, std=IMAGENET_STD, crop=None, long_side=1216),
+                  features='layer4', mean=IMAGENET_MEAN, std=IMAGENET_STD, crop=None, long_side=1216, upto_eot=False),
 }
 LOGIT_SCALE = 100.   # the official code's fixed CLIP logit scale
 
@@ -58,7 +58,7 @@ class DepthCLIP(Pretrained, Predictor, nn.Module):
                  preset:str='official', # 'official' (the paper's code), 'dense', or 'kitti' (0-80 m bins, clipdepth's choice)
                  device=None, # where to build a CLIP given by reference (None: CUDA when available); a model stays where it is
                  tokenizer=None, # defaults to open_clip's CLIP BPE tokenizer
-                 **overrides): # classes, bins, templates, objects, temperature, features, mean, std, crop, long_side
+                 **overrides): # classes, bins, templates, objects, temperature, features, mean, std, crop, long_side, upto_eot
         super().__init__()
         clip, ref = resolve_clip(clip, device)
         self.clip, self.tokenizer, self.preset = clip, tokenizer or open_clip.get_tokenizer('RN50'), preset
@@ -78,7 +78,7 @@ class DepthCLIP(Pretrained, Predictor, nn.Module):
     @property
     def text_f(self) -> torch.Tensor:
         "(E, K) class embeddings, computed once per model and prompt set."
-        return text_features(self.clip, self.prompts, self.tokenizer).to(self.device)
+        return text_features(self.clip, self.prompts, self.tokenizer, self.cfg['upto_eot']).to(self.device)
 
     def prepare(self):
         "Cache the class embeddings in fp32, outside autocast and inference mode, before a prediction loop."

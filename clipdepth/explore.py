@@ -28,10 +28,11 @@ class BinExplorer:
                  image, # path, PIL image, uint8 array, or a dataset item (dict with image, depth)
                  depth=None, # ground truth (HxW metres, 0 = none), for GT
                  cell:tuple[int, int]|None=None, # (row, col) of the feature-map cell to show; None: the centre
-                 title:str|None=None):
+                 title:str|None=None,
+                 upto_eot:bool=True): # new words run the text tower up to the end-of-text token (`prompts.encode_prompts`)
         if isinstance(image, dict): image, depth = image['image'], image.get('depth') if depth is None else depth
         if not isinstance(model, DepthCLIP): raise TypeError(f"the bin explorer needs a DepthCLIP, not a {type(model).__name__}")
-        self.base, self.image, self.title = model, load_image(image), title
+        self.base, self.image, self.title, self.upto_eot = model, load_image(image), title, upto_eot
         self.depth = None if depth is None else np.asarray(depth, np.float64)
         if self.depth is not None and self.depth.shape != self.image.shape[:2]:
             raise ValueError(f"depth is {self.depth.shape[1]}x{self.depth.shape[0]} but the image is {self.image.shape[1]}x{self.image.shape[0]}")
@@ -44,7 +45,7 @@ class BinExplorer:
         "Apply new settings: a DepthCLIP with them (checked), its text embeddings, and the head on the cached features."
         if bad := sorted(set(settings) - set(CONTROLS)): raise ValueError(f"the explorer changes {', '.join(CONTROLS)}, not {', '.join(bad)}")
         new = {**self.settings, **settings}
-        model = variant_models(self.base, {'now': new})['now']
+        model = variant_models(self.base, {'now': {**new, 'upto_eot': self.upto_eot}})['now']
         with torch.inference_mode(): self.weights = head_weights(model, self.features)[0].float().cpu().numpy()
         self.model, self.settings = model, new
         return self
@@ -203,12 +204,14 @@ def explore_bins(model:DepthCLIP, # the model to explore
                  depth=None, # its ground truth (HxW metres), for GT
                  compare=None, # a second image / dataset item, or a second DepthCLIP, shown side by side
                  cell:tuple[int, int]|None=None, # the feature-map cell to start on
+                 upto_eot:bool=True, # new words run the text tower up to the end-of-text token (False: all 77, as `model`)
                 ) -> Explorer:
     "DepthCLIP's Figure 4, live: an image, its depth, and one cell's bin weights, with controls for the text side and the head."
-    if compare is None: return Explorer([BinExplorer(model, image, depth, cell)])
+    if compare is None: return Explorer([BinExplorer(model, image, depth, cell, upto_eot=upto_eot)])
     two_models = isinstance(compare, DepthCLIP)
-    second = BinExplorer(compare, image, depth, cell, 'model 2') if two_models else BinExplorer(model, compare, None, cell, 'image 2')
-    return Explorer([BinExplorer(model, image, depth, cell, 'model 1' if two_models else 'image 1'), second])
+    second = (BinExplorer(compare, image, depth, cell, 'model 2', upto_eot) if two_models
+              else BinExplorer(model, compare, None, cell, 'image 2', upto_eot))
+    return Explorer([BinExplorer(model, image, depth, cell, 'model 1' if two_models else 'image 1', upto_eot), second])
 
 # %% ../nbs/24_explore.ipynb #16953ff3
 def plot_point_clouds(clouds:dict, # {title: HxW depth map (metres)}, e.g. {'prediction': pred, 'ground truth': gt}

@@ -8,7 +8,7 @@ import weakref
 import torch, torch.nn as nn, torch.nn.functional as F, open_clip
 
 # %% auto #0
-__all__ = ['DEPTH_CLASSES', 'DEPTH_BINS', 'TEMPLATES', 'OBJECTS', 'PROMPT_SETS', 'BIN_PARTITIONS', 'depth_prompts',
+__all__ = ['DEPTH_CLASSES', 'DEPTH_BINS', 'TEMPLATES', 'OBJECTS', 'PROMPT_SETS', 'BIN_PARTITIONS', 'depth_prompts', 'eot_length',
            'encode_prompts', 'text_features', 'text_from_embeddings', 'prompt_embeddings']
 
 # %% ../nbs/03_prompts.ipynb #a1cb528d
@@ -43,26 +43,38 @@ def depth_prompts(classes:list[str]=DEPTH_CLASSES, # the K distance classes
     return [[t.format(o, c) for t in templates for o in objects] for c in classes]
 
 # %% ../nbs/03_prompts.ipynb #8314c1bc
-_TEXT_CACHE = weakref.WeakKeyDictionary()   # model -> {(prompts, device): (E, K) tensor}
+_TEXT_CACHE = weakref.WeakKeyDictionary()   # model -> {(prompts, device, tokenizer, upto_eot): (E,) or (E, K) tensor}
+
+def eot_length(clip, tokens:torch.Tensor) -> int:
+    "How many of `tokens`' positions decide a causal, end-of-text-pooled text tower's output: up to the last end-of-text."
+    causal = getattr(clip, 'attn_mask', None) is not None and getattr(clip, 'text_pool_type', 'argmax') == 'argmax'
+    return int(tokens.argmax(-1).max()) + 1 if causal and hasattr(clip, 'transformer') else tokens.shape[-1]
 
 @torch.no_grad()
 def encode_prompts(clip, # an open_clip CLIP model
                    prompts:list[list[str]], # per class, its prompts (from `depth_prompts`)
                    tokenizer=None, # defaults to open_clip's CLIP BPE tokenizer
+                   upto_eot:bool=False, # run the text tower only up to the end-of-text token (same arithmetic, last bits differ)
                   ) -> torch.Tensor:
     "(E, K) class embeddings: encode, normalise per prompt, mean per class, normalise."
     tok = tokenizer or open_clip.get_tokenizer('RN50')
     device = next(clip.parameters()).device
-    def one(ps): return F.normalize(F.normalize(clip.encode_text(tok(ps).to(device)).float(), dim=-1).mean(0), dim=-1)
+    def encode(ids):
+        if not upto_eot or (L := eot_length(clip, ids)) == ids.shape[-1]: return clip.encode_text(ids)
+        return text_from_embeddings(clip, clip.token_embedding(ids[:, :L]), ids.argmax(-1))
+    def one(ps): return F.normalize(F.normalize(encode(tok(ps).to(device)).float(), dim=-1).mean(0), dim=-1)
     return torch.stack([one(ps) for ps in prompts], dim=1)
 
-def text_features(clip, prompts:list[list[str]], tokenizer=None) -> torch.Tensor:
-    "`encode_prompts`, cached per model, prompt set and device (the text tower is assumed frozen)."
+def text_features(clip, prompts:list[list[str]], tokenizer=None, upto_eot:bool=False) -> torch.Tensor:
+    "`encode_prompts`, cached per model, class prompts, device and tokenizer (the text tower is assumed frozen)."
     device = next(clip.parameters()).device
-    key = (tuple(map(tuple, prompts)), str(device), id(tokenizer) if tokenizer is not None else None)
+    def key(ps): return (tuple(ps), str(device), id(tokenizer) if tokenizer is not None else None, upto_eot)
     cache = _TEXT_CACHE.setdefault(clip, {})
-    if key not in cache: cache[key] = encode_prompts(clip, prompts, tokenizer)
-    return cache[key]
+    if (whole := key(map(tuple, prompts))) not in cache:   # each class once: a new class word re-encodes that class only
+        for ps in prompts:
+            if key(ps) not in cache: cache[key(ps)] = encode_prompts(clip, [ps], tokenizer, upto_eot)[:, 0]
+        cache[whole] = torch.stack([cache[key(ps)] for ps in prompts], dim=1)
+    return cache[whole]
 
 # %% ../nbs/03_prompts.ipynb #3e7955f9
 def text_from_embeddings(clip, # an open_clip CLIP (its text tower)
