@@ -16,7 +16,7 @@ from .pretrained import Pretrained
 from .figures import DPI
 
 # %% auto #0
-__all__ = ['NORMS', 'MIRROR_DATASETS', 'MIRROR_RECIPE', 'MIRROR_PAPER', 'MirrorDecoder', 'MirrorDepth', 'plot_mirror_similarity']
+__all__ = ['NORMS', 'MIRROR_DATASETS', 'MIRROR_RECIPE', 'MirrorDecoder', 'MirrorDepth', 'plot_mirror_similarity']
 
 # %% ../nbs/18_mirror.ipynb #9d6c9958
 NORMS = {'batch': nn.BatchNorm2d, 'group': lambda c: nn.GroupNorm(math.gcd(8, c), c)}
@@ -143,6 +143,3 @@ def plot_mirror_similarity(model:MirrorDepth, images, # images (paths, PIL image
         for ax in row: ax.set_xticks([]); ax.set_yticks([])
     for ax, t in zip(axs[0], ['input'] + titles): ax.set_title(t, fontsize=8)
     return fig
-
-# %% ../nbs/18_mirror.ipynb #446efdad
-MIRROR_PAPER = {'KITTI': dict(abs_rel=.074, sq_rel=.303, rmse=2.948, log10=.032, d1=.938, d2=.990, d3=.998)}   # as quoted by CaBins, Table 2
