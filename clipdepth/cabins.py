@@ -35,9 +35,9 @@ def _bilinear_pos(pos:torch.Tensor, h:int, w:int) -> torch.Tensor:
     return torch.cat([pos[:1], grid.flatten(2)[0].T])
 
 def _attnpool_bilinear(pool, f:torch.Tensor) -> torch.Tensor:
-    "(1 + h*w, B, E) as `attnpool_tokens`, with the positional grid resized bilinearly."
+    "(1 + h*w, B, E) as `attnpool_tokens`, with the positional grid resized bilinearly (the official arithmetic)."
     B, C, h, w = f.shape
-    t = f.flatten(2).permute(2, 0, 1)
+    t = f.flatten(2).permute(2, 0, 1).contiguous()   # as the official code: the mean gives the same bits
     t = torch.cat([t.mean(0, keepdim=True), t]) + _bilinear_pos(pool.positional_embedding, h, w)[:, None].to(t.dtype)
     return F.multi_head_attention_forward(
         t, t, t, C, pool.num_heads, None, torch.cat([pool.q_proj.bias, pool.k_proj.bias, pool.v_proj.bias]), None, None, False, 0.,
