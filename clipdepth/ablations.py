@@ -234,7 +234,8 @@ def classify(self:SceneBins, images, # a list of images (paths, PIL images, uint
     out = []
     with torch.inference_mode():
         for i in range(0, len(images), batch_size):
-            x = torch.stack([self.preprocess_scene(Image.fromarray(load_image(im))) for im in images[i:i + batch_size]]).to(m.device)
+            x = torch.stack([self.preprocess_scene(Image.fromarray(load_image(im)))
+                             for im in images[i:i + batch_size]]).to(m.device)
             with autocast(m.device, amp): f = m.clip.encode_image(x).float()
             out += [self.scenes[k] for k in (F.normalize(f, dim=-1) @ text).argmax(1).tolist()]
     return out

@@ -55,8 +55,10 @@ def _to_gt(pred:np.ndarray, gt:np.ndarray, resize:bool, frame) -> np.ndarray:
 def _check_no_holes(pred:np.ndarray, gt:np.ndarray, crop, frame, protocol:str):
     "Refuse predictions with 0 ('no prediction') where the protocol scores every valid pixel."
     holes = (pred <= 0) & (gt > 0) & crop_mask(crop, *gt.shape)
-    if holes.any(): raise ValueError(f"frame {frame}: the model predicted 0 (no prediction) at {holes.sum()} scored pixels; "
-                                     f"protocol {protocol!r} scores the whole crop (a model with a crop= setting leaves pixels out: use crop=None)")
+    if holes.any():
+        raise ValueError(f"frame {frame}: the model predicted 0 (no prediction) at {holes.sum()} scored pixels; "
+                         f"protocol {protocol!r} scores the whole crop "
+                         "(a model with a crop= setting leaves pixels out: use crop=None)")
 
 # %% ../nbs/09_evaluation.ipynb #8a262e2f
 class EvalResult:
@@ -130,8 +132,8 @@ def _join_processes(distributed:bool|None, model) -> tuple[int, int, bool]:
     started = not dist.is_initialized()
     on_cuda = isinstance(model, torch.nn.Module) and any(p.is_cuda for p in model.parameters())
     if on_cuda:
-        torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', '0'))); model.to(torch.device('cuda',
-                                                                                             torch.cuda.current_device()))
+        torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', '0')))
+        model.to(torch.device('cuda', torch.cuda.current_device()))
     if started: dist.init_process_group('nccl' if on_cuda else 'gloo')
     return dist.get_rank(), dist.get_world_size(), started
 
@@ -155,7 +157,7 @@ def evaluate(model, # anything with `predict(list of images)`, or a function ima
              device:str|torch.device|None=None, # move an nn.Module model here first; None leaves it where it is
              num_workers:int=0, # DataLoader processes decoding frames while the model runs
              progress:bool=True, # show a tqdm bar with the running abs_rel
-             align:str|None=None, # score each image after fitting it to its ground truth: 'median', 'lstsq', 'lstsq-disparity'
+             align:str|None=None, # score each image after fitting it to its gt: 'median', 'lstsq', 'lstsq-disparity'
              distributed:bool|None=None, # shard over torchrun's processes (None: when launched by torchrun, outside a process group)
             ) -> EvalResult:
     "Score `model` on `dataset` under `protocol`: per-image metrics, their mean, per-scene and pooled numbers."
@@ -167,8 +169,8 @@ def evaluate(model, # anything with `predict(list of images)`, or a function ima
     p = PROTOCOLS[protocol]
     rank, world, started = _join_processes(distributed, model)
     mine = dataset if world == 1 else torch.utils.data.Subset(dataset, range(rank, len(dataset), world))
-    acc, predict = MetricAccumulator(**p['metrics'], align=align), predictor_fn(model, batch_size,
-                                                                                p['predict_crop'] or 'model')
+    acc, predict = (MetricAccumulator(**p['metrics'], align=align),
+                    predictor_fn(model, batch_size, p['predict_crop'] or 'model'))
     loader = torch.utils.data.DataLoader(mine, batch_size=batch_size, num_workers=num_workers, collate_fn=as_list)
     t0, model_s, pending, rows = time.perf_counter(), 0.0, deque(), []
     with ThreadPoolExecutor(1) as scorer, tqdm(total=len(mine), desc=f'evaluate ({protocol})', unit='img',

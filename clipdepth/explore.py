@@ -109,8 +109,8 @@ def _draw(ex:BinExplorer, fig) -> dict:
     for ax in axs[:-1]: ax.set_xticks([]); ax.set_yticks([])
     bars = axs[-1]; bars.set_gid('bins')
     container = bars.barh(np.arange(len(s['labels'])), s['weights'], color='tab:blue', label='bin weights')
-    bars.set_yticks(np.arange(len(s['labels'])), s['labels'], fontsize=8); bars.set_ylim(len(s['labels']) - .5,
-                                                                                         -.5); bars.set_xlim(0, 1)
+    bars.set_yticks(np.arange(len(s['labels'])), s['labels'], fontsize=8)
+    bars.set_ylim(len(s['labels']) - .5, -.5); bars.set_xlim(0, 1)
     bars.set_title(_bar_title(ex, s), fontsize=9)
     if ex.title: fig.suptitle(ex.title, fontsize=10)
     return dict(boxes=boxes, depth=im, bars=list(container), ax=bars)
@@ -125,11 +125,12 @@ def _refresh(ex:BinExplorer, h:dict) -> bool:
     s = _state(ex)
     if len(s['weights']) != len(h['bars']): return False
     for bar, w in zip(h['bars'], s['weights']): bar.set_width(w)
-    h['ax'].set_yticks(np.arange(len(s['labels'])), s['labels'], fontsize=8); h['ax'].set_title(_bar_title(ex, s),
-                                                                                                fontsize=9)
+    h['ax'].set_yticks(np.arange(len(s['labels'])), s['labels'], fontsize=8)
+    h['ax'].set_title(_bar_title(ex, s), fontsize=9)
     top, lft, hh, ww = s['rect']
     for b in h['boxes']: b.set_xy((lft - .5, top - .5)); b.set_width(ww); b.set_height(hh)
-    h['depth'].set_data(s['depth']); h['depth'].set_clim(*(depth_range(s['depth'], ex.depth) if ex.depth is not None else depth_range(s['depth'])))
+    h['depth'].set_data(s['depth'])
+    h['depth'].set_clim(*(depth_range(s['depth'], ex.depth) if ex.depth is not None else depth_range(s['depth'])))
     return True
 
 def _render(panes:list[BinExplorer], width:float=13.) -> tuple:
@@ -257,8 +258,8 @@ def plot_point_clouds(clouds:dict, # {title: HxW depth map (metres)}, e.g. {'pre
         for i, (elev, azim) in enumerate(views):
             ax = fig.add_subplot(len(views), len(clouds), i * len(clouds) + j + 1, projection='3d')
             ax.scatter(p[:, 0], p[:, 2], -p[:, 1], c=col if col is not None else p[:, 2], s=0.5, depthshade=False)
-            ax.view_init(elev, azim); ax.set_xlim(-lim / 2, lim / 2); ax.set_ylim(0, lim); ax.set_zlim(-lim / 2,
-                                                                                                       lim / 2)
+            ax.view_init(elev, azim)
+            ax.set_xlim(-lim / 2, lim / 2); ax.set_ylim(0, lim); ax.set_zlim(-lim / 2, lim / 2)
             ax.set_xlabel('x (m)', fontsize=7); ax.set_ylabel('z (m)', fontsize=7); ax.set_zlabel('−y (m)', fontsize=7)
             ax.tick_params(labelsize=6); ax.set_title(f'{name}, view {i + 1}', fontsize=9)
     if title: fig.suptitle(title)

@@ -109,7 +109,7 @@ def plot_depth_grid(images, # N images (paths, PIL images or uint8 arrays)
                     gts=None, # N ground-truth maps in metres (0 = no value), or None
                     preds=None, # N predicted maps, or a dict {column title: N maps}
                     row_titles=None, # N labels for the rows (e.g. frame ids)
-                    vmin:float|None=None, vmax:float|None=None, # depth range; None: `depth_range` of the gts (else preds)
+                    vmin:float|None=None, vmax:float|None=None, # depth range; None: `depth_range` of gts (else preds)
                     cmap=DEPTH_CMAP, # depth colormap
                     error:bool=False, # add an abs-rel error map per prediction (needs gts)
                     max_error:float=1.0, # abs rel drawn at full colour
@@ -126,7 +126,8 @@ def plot_depth_grid(images, # N images (paths, PIL images or uint8 arrays)
     preds = {} if preds is None else preds if isinstance(preds, dict) else {'Prediction': preds}
     preds = {k: _maps(v, len(images), f'preds[{k!r}]' if len(preds) > 1 else 'preds', shapes) for k, v in preds.items()}
     if error and gts is None: raise ValueError("error=True needs ground truth (gts)")
-    cols = ['Input'] + (['Ground truth'] if gts else []) + list(preds) + ([f'{k}: abs rel' for k in preds] if error else [])
+    cols = (['Input'] + (['Ground truth'] if gts else []) + list(preds)
+            + ([f'{k}: abs rel' for k in preds] if error else []))
     n_depth = len(cols) - 1 - (len(preds) if error else 0)
     if n_depth and (vmin is None or vmax is None):
         vmin, vmax = depth_range(*(gts or [m for v in preds.values() for m in v]))
@@ -243,9 +244,8 @@ def plot_bin_responses(model, # a `DepthCLIP`, or a dict {label: DepthCLIP} to c
     if len(models) > 1:
         right.legend(bar_axs[0].containers, list(models), loc='outside lower center', ncols=len(models), frameon=False,
                      fontsize=9)
-    ax.set_title(' vs '.join(models) + (f' features, T = {first.temperature:g}' if len(models) == 1 else ' '
-                                                                                                         '(Pred in '
-                                                                                                         'this order)'),
+    ax.set_title(' vs '.join(models)
+                 + (f' features, T = {first.temperature:g}' if len(models) == 1 else ' (Pred in this order)'),
                  fontsize=10)
     if title: fig.suptitle(title)
     return fig
@@ -313,7 +313,8 @@ def plot_ablation(table, # rows (dicts with 'variant' and metrics), or an object
     names, y = [r['variant'] for r in rows], np.arange(len(rows))
     h = 0.4 if paper else 0.7
     c_ours, c_paper = sns.color_palette('deep', 2)
-    fig = Figure(figsize=(3.6 * len(metrics) + 0.14 * max(map(len, names)) + 0.6, (0.55 if paper else 0.35) * len(rows) + 1.3),
+    fig = Figure(figsize=(3.6 * len(metrics) + 0.14 * max(map(len, names)) + 0.6,
+                          (0.55 if paper else 0.35) * len(rows) + 1.3),
                  dpi=DPI, layout='constrained')
     with sns.axes_style('whitegrid'): axs = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
     for ax, m in zip(axs, metrics):

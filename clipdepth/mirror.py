@@ -73,8 +73,9 @@ class MirrorDepth(Pretrained, Predictor, nn.Module):
             raise ValueError(f"tokens must be between 1 and {clip.positional_embedding.shape[0]}, not {tokens}")
         if not (film or similarity):
             raise ValueError("the mirror must reach the decoder: set film or similarity (or both)")
-        self.config = dict(clip=ref, kwargs=dict(dataset=dataset, tokens=tokens, init_std=init_std, features=features, film=film,
-                                                 similarity=similarity, width=width, norm=norm, min_depth=min_depth, max_depth=max_depth, long_side=long_side))
+        self.config = dict(clip=ref, kwargs=dict(dataset=dataset, tokens=tokens, init_std=init_std, features=features,
+                                                 film=film, similarity=similarity, width=width, norm=norm,
+                                                 min_depth=min_depth, max_depth=max_depth, long_side=long_side))
         d = MIRROR_DATASETS[dataset]
         self.min_depth, self.max_depth = min_depth or d['min_depth'], max_depth or d['max_depth']
         self.cfg = dict(crop=None, long_side=long_side or d['long_side'])   # the region Predictor reads
@@ -115,7 +116,9 @@ def forward(self:MirrorDepth, x:torch.Tensor, # (B, 3, H, W) normalised with CLI
 # %% ../nbs/18_mirror.ipynb #f293f3bb
 MIRROR_RECIPE = dict(optimizer='adamw', lr=3e-4, weight_decay=1e-2, epochs=25, batch_size=8, schedule='onecycle',
                      step_size=None, grad_clip=None)
-MirrorDepth.recipe, MirrorDepth.ranges, MirrorDepth.eval_protocol, MirrorDepth.default_clip = MIRROR_RECIPE, MIRROR_DATASETS, 'eigen', 'RN50'
+MirrorDepth.recipe, MirrorDepth.ranges, MirrorDepth.eval_protocol, MirrorDepth.default_clip = (MIRROR_RECIPE,
+                                                                                               MIRROR_DATASETS,
+                                                                                               'eigen', 'RN50')
 MirrorDepth.loss_spec = dict(kind='silog')   # SILog (λ 0.85, α 10), no chamfer term: the mirror has no bins
 
 @patch(cls_method=True)

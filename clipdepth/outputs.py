@@ -27,7 +27,8 @@ def depth_maps_beside(folder:Path) -> set[Path]:
 def not_an_input(f:Path, listed:set[Path]) -> bool:
     ("Whether a file found in a folder or by a pattern is a depth map or clipdepth's own output, "
      "not an image to predict.")
-    return (f.name.endswith(OWN_SUFFIXES) or f.name.startswith('sync_depth_') or 'proj_depth' in f.parts or f.resolve() in listed)
+    return (f.name.endswith(OWN_SUFFIXES) or f.name.startswith('sync_depth_') or 'proj_depth' in f.parts
+            or f.resolve() in listed)
 
 def find_images(inputs:list[str], # files, folders and glob patterns
                 skipped:list|None=None, # if given, collects the files that folders and patterns hold but are not inputs
@@ -38,16 +39,16 @@ def find_images(inputs:list[str], # files, folders and glob patterns
     for s in inputs:
         p, shown = Path(s), s if s.isprintable() else repr(s)   # a name with a newline stays on the error's line
         if not s.strip() or '://' in s:
-            problems.append(f"{shown!r}: an empty input name" if not s.strip() else f"{shown}: a URL; "
-                                                                                    "predict reads local files "
-                                                                                    "(download it first)")
+            problems.append(f"{shown!r}: an empty input name" if not s.strip()
+                            else f"{shown}: a URL; predict reads local files (download it first)")
             continue
         if p.is_dir():
             found = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
             if not found: problems.append(f"{shown}: folder contains no images ({' '.join(IMAGE_SUFFIXES)})")
         elif p.exists(): files.setdefault(p.resolve(), p); continue
         elif glob.has_magic(s):
-            found = sorted(Path(f) for f in glob.glob(s, recursive=True) if Path(f).suffix.lower() in IMAGE_SUFFIXES and Path(f).is_file())
+            found = sorted(Path(f) for f in glob.glob(s, recursive=True)
+                           if Path(f).suffix.lower() in IMAGE_SUFFIXES and Path(f).is_file())
             if not found: problems.append(f"{shown}: no image files match this pattern")
         else: found = []; problems.append(f"{shown}: no such file or folder")
         listed = set().union(*(depth_maps_beside(d) for d in {f.parent for f in found}))
@@ -106,8 +107,8 @@ def _write_ply(path:Path, depth, image=None, intrinsics:str='nyu', **_):
     from clipdepth.geometry import depth_to_points, write_ply
     write_ply(path, *depth_to_points(depth, intrinsics, None if image is None else load_image(image)))
 
-OUTPUTS = {'png16': ('_depth.png', _write_png16), 'npy': ('_depth.npy', _write_npy), 'color': ('_color.png', _write_color),
-           'ply': ('.ply', _write_ply)}
+OUTPUTS = {'png16': ('_depth.png', _write_png16), 'npy': ('_depth.npy', _write_npy),
+           'color': ('_color.png', _write_color), 'ply': ('.ply', _write_ply)}
 
 # %% ../nbs/20a_outputs.ipynb #3eb7de59
 def parse_intrinsics(s:str) -> str:

@@ -177,8 +177,8 @@ def paste_group(depth:torch.Tensor, # (B, 1, h, w)
     if len(shapes) == 1 and len(boxes) * math.prod(next(iter(shapes))) <= PASTE_BATCH_PIXELS:
         ups = F.interpolate(depth, size=shapes.pop(), mode='bilinear', align_corners=True)[:, 0].float().cpu().numpy()
     else:
-        ups = [F.interpolate(depth[j:j+1], size=(b - t, r - l), mode='bilinear', align_corners=True)[0, 0].float().cpu().numpy()
-               for j, (t, b, l, r) in enumerate(boxes)]
+        ups = [F.interpolate(depth[j:j+1], size=(b - t, r - l), mode='bilinear', align_corners=True)[0, 0]
+               .float().cpu().numpy() for j, (t, b, l, r) in enumerate(boxes)]
     outs = []
     for up, (t, b, l, r), (H, W) in zip(ups, boxes, sizes):
         if (t, b, l, r) == (0, H, 0, W): outs.append(up); continue

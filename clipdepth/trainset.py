@@ -125,7 +125,8 @@ def __getitem__(self:DepthTrainSet, i:int) -> dict:
     image = arrays['image'].astype(np.float32) / 255
     if u_col < c['colour']: image = _colour(image, gamma, bright, chans)
     out = dict(image=torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))),
-               depth=torch.from_numpy(np.array(arrays['depth'], np.float32))[None], K=torch.from_numpy(K).float(), frame=frame, scene=scene)
+               depth=torch.from_numpy(np.array(arrays['depth'], np.float32))[None], K=torch.from_numpy(K).float(),
+               frame=frame, scene=scene)
     if 'seg' in arrays:
         seg = np.array(arrays['seg'], np.float32)
         out['seg'] = torch.from_numpy(seg[None] if seg.ndim == 2 else seg.transpose(2, 0, 1)).float().contiguous()
@@ -179,8 +180,8 @@ class OfficialPairs(torch.utils.data.Dataset):
 
     def __getitem__(self, i:int) -> dict:
         c, rng = self.cfg, np.random.default_rng([self.seed, self.epoch, i])
-        flip, (tx, ty), angle = rng.random() < 0.5, rng.uniform(-c['shift'], c['shift'], size=2), rng.uniform(-c['degrees'],
-                                                                                                              c['degrees'])
+        flip, (tx, ty), angle = (rng.random() < 0.5, rng.uniform(-c['shift'], c['shift'], size=2),
+                                 rng.uniform(-c['degrees'], c['degrees']))
         return self.pair(self.dataset[i], angle, tx, ty, flip)
 
     def pair(self, it:dict, angle:float, tx:float, ty:float, flip:bool) -> dict:
@@ -200,5 +201,6 @@ class OfficialPairs(torch.utils.data.Dataset):
         K = np.array([[c['focal'], 0, w / 2], [0, c['focal'], h / 2], [0, 0, 1]])
         T = official_motion(angle, tx, ty, focal=c['focal'], c=(w / 2, h / 2))
         t = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1)))
-        return dict(image=t(target), source=t(source), depth=torch.from_numpy(gt.copy())[None], K=torch.from_numpy(K).float(),
+        return dict(image=t(target), source=t(source), depth=torch.from_numpy(gt.copy())[None],
+                    K=torch.from_numpy(K).float(),
                     T=torch.from_numpy(T).float(), frame=it.get('frame'), scene=it.get('scene'))
