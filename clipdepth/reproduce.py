@@ -55,7 +55,8 @@ class Stages:
         self.path, self.settings = self.out/'stages.json', json.loads(json.dumps(settings, default=str))
         doc = json.loads(self.path.read_text()) if self.path.exists() else dict(settings=self.settings, done={})
         if doc['settings'] != self.settings:
-            changed = sorted(k for k in {*doc['settings'], *self.settings} if doc['settings'].get(k) != self.settings.get(k))
+            changed = sorted(k for k in {*doc['settings'], *self.settings}
+                             if doc['settings'].get(k) != self.settings.get(k))
             raise ValueError(f"{self.out}: a report made with other settings ({', '.join(changed)} differ); "
                              "use another --out or delete it")
         self.done = doc['done']
@@ -117,8 +118,8 @@ def weights_note(model, arch:str|None=None, # the open_clip architecture it was 
                  frames:int|None=None, # only this many test frames were used
                 ) -> str:
     "'numbers meaningless: ...' for a tiny or random model, and a word when only a few frames were used; else ''."
-    tiny = (arch or '').startswith('clipdepth-tiny') or 'clipdepth-tiny' in str(getattr(model, 'config',
-                                                                                        {}).get('clip'))
+    tiny = ((arch or '').startswith('clipdepth-tiny')
+            or 'clipdepth-tiny' in str(getattr(model, 'config', {}).get('clip')))
     rand = pretrained is None and not getattr(model, 'config', {}).get('clip')
     note = 'numbers meaningless: tiny random model' if tiny else 'numbers meaningless: random weights' if rand else ''
     return '; '.join(n for n in (note, f'only the first {frames} test frames' if frames else '') if n)
@@ -143,7 +144,8 @@ def depthclip_stages(model, data, protocol:str='depthclip-official', batch_size:
         'sweep': lambda out: save_ablation(ablate(model, data, paper_sweep(), protocol, batch_size,
                                                   num_workers=num_workers),
                                            out/'results'/'sweep.json'),
-        'lower bound': lambda out: evaluate(random_depth(), data, protocol, batch_size, num_workers=num_workers).save(out/'results'/'lower_bound.json'),
+        'lower bound': lambda out: evaluate(random_depth(), data, protocol, batch_size,
+                                            num_workers=num_workers).save(out/'results'/'lower_bound.json'),
         'figure 4': lambda out: _save_fig(plot_bin_responses(model, data[0]['image'], data[0]['depth']),
                                           out/'figures'/'figure4.png'),
         'figures 1 and 5': lambda out: _save_fig(_grid(model, data, figure_frames), out/'figures'/'figure5.png'),
@@ -171,7 +173,8 @@ def depthclip_tables(out:Path) -> list[dict]:
 # %% ../nbs/23_reproduce.ipynb #fe7048cb
 def checkpoint_stages(model, data, protocol:str, batch_size:int=8, num_workers:int=0, figure_frames:int=3) -> dict:
     "A learned model's stages: its evaluation and Figure 5's grid."
-    return {'evaluate': lambda out: evaluate(model, data, protocol, batch_size, num_workers=num_workers).save(out/'results'/'evaluate.json'),
+    return {'evaluate': lambda out: evaluate(model, data, protocol, batch_size,
+                                             num_workers=num_workers).save(out/'results'/'evaluate.json'),
             'figure 5': lambda out: _save_fig(_grid(model, data, figure_frames), out/'figures'/'figure5.png')}
 
 def checkpoint_tables(out:Path, method:str, dataset:str, table:str|None=None, paper_row:str|None=None) -> list[dict]:
@@ -202,7 +205,8 @@ def table_cells(t:dict) -> list[list[str]]:
     return out
 
 def _md_table(cells) -> str:
-    return '\n'.join(['| ' + ' | '.join(cells[0]) + ' |', '|' + '---|' * len(cells[0])] + ['| ' + ' | '.join(c) + ' |' for c in cells[1:]])
+    return '\n'.join(['| ' + ' | '.join(cells[0]) + ' |', '|' + '---|' * len(cells[0])]
+                     + ['| ' + ' | '.join(c) + ' |' for c in cells[1:]])
 
 def _html_table(cells) -> str:
     head = ''.join(f'<th>{html.escape(c)}</th>' for c in cells[0])
@@ -243,7 +247,8 @@ def render_html(doc:dict, out:Path) -> str:
     for name, path in doc['figures'].items():
         b64 = base64.b64encode((out/path).read_bytes()).decode()
         parts += [f'<h2>{e(name)}</h2>', f'<img alt="{e(name)}" src="data:image/png;base64,{b64}">']
-    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(doc["title"])}</title><style>{CSS}</style></head>'
+    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(doc["title"])}</title>'
+            f'<style>{CSS}</style></head>'
             f'<body>\n' + '\n'.join(parts) + '\n</body></html>\n')
 
 # %% ../nbs/23_reproduce.ipynb #6e5c4ea6
@@ -274,13 +279,15 @@ def reproduce(method:str, # 'depthclip', or the METHODS name of a trained `model
                      **(settings or {})))
     with tqdm(total=len(stages), desc=f'reproduce {method}', unit='stage') as bar:
         for name, fn in stages.items(): st.run(name, lambda: fn(out), bar)
-    tables = depthclip_tables(out) if method == 'depthclip' else checkpoint_tables(out, method, dataset, table,
-                                                                                   paper_row)
+    tables = (depthclip_tables(out) if method == 'depthclip'
+              else checkpoint_tables(out, method, dataset, table, paper_row))
     title = {'depthclip': 'DepthCLIP (Zhang et al., ACM MM 2022)'}.get(method, f'{method} from a checkpoint')
     doc = dict(title=f'Reproduction: {title}', method=method, dataset=dataset, protocol=protocol, note=note,
-               model=type(model).__name__, data=repr(data), settings=st.settings, tolerance=KITTI_TOLERANCE if dataset == 'kitti' else TOLERANCE,
-               tables=tables, stages=st.done, figures={FIGURE_NAMES[p.name]: f'figures/{p.name}' for p in sorted((out/'figures').glob('*.png'))},
-               results={p.stem: {k: v for k, v in json.loads(p.read_text()).items() if k != 'per_image'} for p in sorted((out/'results').glob('*.json'))})
+               model=type(model).__name__, data=repr(data), settings=st.settings,
+               tolerance=KITTI_TOLERANCE if dataset == 'kitti' else TOLERANCE, tables=tables, stages=st.done,
+               figures={FIGURE_NAMES[p.name]: f'figures/{p.name}' for p in sorted((out/'figures').glob('*.png'))},
+               results={p.stem: {k: v for k, v in json.loads(p.read_text()).items() if k != 'per_image'}
+                        for p in sorted((out/'results').glob('*.json'))})
     save_json(doc, out/'results.json')
     with atomic_write(out/'report.md', 'w') as f: f.write(render_markdown(doc))
     with atomic_write(out/'report.html', 'w') as f: f.write(render_html(doc, out))
@@ -297,7 +304,9 @@ def run_command(a) -> int:
         return 0
     if not a.paper or not a.data: raise ValueError("reproduce needs a METHOD and --data (or --fill-readme REPORT.json)")
     if (a.paper == 'depthclip') == bool(a.checkpoint):
-        raise ValueError("DepthCLIP is zero-shot: give --weights, not --checkpoint" if a.checkpoint else f"reproduce {a.paper} needs --checkpoint (a model folder, or the official checkpoint file)")
+        raise ValueError("DepthCLIP is zero-shot: give --weights, not --checkpoint" if a.checkpoint
+                         else f"reproduce {a.paper} needs --checkpoint "
+                              "(a model folder, or the official checkpoint file)")
     if a.checkpoint and a.long_side:
         raise ValueError("--long-side is DepthCLIP's; a checkpoint keeps the resolution it was saved with")
     data = paper_data(a.data, dataset=a.dataset, list_file=a.list, frames=a.frames)
@@ -320,12 +329,13 @@ def run_command(a) -> int:
 
 # %% ../nbs/23_reproduce.ipynb #c5495f9b
 README_ROWS = {   # (method, dataset, the report's row) -> the label of the README row
-    ('depthclip', 'nyu', 'DepthCLIP'): 'DepthCLIP (RN50, zero-shot)', ('clip-adapter', 'nyu',
-                                                                       'supervised'): 'CLIP-Adapter (RN50)',
+    ('depthclip', 'nyu', 'DepthCLIP'): 'DepthCLIP (RN50, zero-shot)',
+    ('clip-adapter', 'nyu', 'supervised'): 'CLIP-Adapter (RN50)',
     ('clip-adapter', 'nyu', 'self-supervised'): 'CLIP-Adapter, self-supervised',
-    ('coarse-refined', 'nyu', 'supervised'): 'Coarse/Refined adapter (RN50)', ('msa', 'nyu', 'supervised'): 'Multi-Scale Adapter (RN50)',
-    ('msa', 'nyu', 'self-supervised'): 'Multi-Scale Adapter, self-supervised', ('cabins', 'nyu',
-                                                                                'RN101'): 'CaBins (RN101)',
+    ('coarse-refined', 'nyu', 'supervised'): 'Coarse/Refined adapter (RN50)',
+    ('msa', 'nyu', 'supervised'): 'Multi-Scale Adapter (RN50)',
+    ('msa', 'nyu', 'self-supervised'): 'Multi-Scale Adapter, self-supervised',
+    ('cabins', 'nyu', 'RN101'): 'CaBins (RN101)',
     ('cabins', 'kitti', 'RN101'): 'CaBins (RN101)', ('mirror', 'kitti', 'mirror'): 'mirror'}
 
 def _paper_style(v) -> str: return '' if not _finite(v) else f'{v:.3f}'.removeprefix('0')
@@ -338,9 +348,8 @@ def fill_results(report:str|Path, # a report's results.json
     doc, index = json.loads(Path(report).read_text()), Path(index)
     if doc.get('note') and not force:
         raise ValueError(f"{report}: {doc['note']}; not filling the results table (force to do it anyway)")
-    rows = {README_ROWS[k]: r['ours'] for r in doc['tables'][0]['rows'] if r['ours'] and (k := (doc['method'],
-                                                                                                doc['dataset'],
-                                                                                                r['row'])) in README_ROWS}
+    rows = {README_ROWS[k]: r['ours'] for r in doc['tables'][0]['rows']
+            if r['ours'] and (k := (doc['method'], doc['dataset'], r['row'])) in README_ROWS}
     if not rows: raise ValueError(f"{report}: none of its rows is in the README's results table")
     nb, ds, filled = json.loads(index.read_text(encoding='utf-8')), doc['dataset'].upper(), []
     for c in nb['cells']:
@@ -349,7 +358,8 @@ def fill_results(report:str|Path, # a report's results.json
         for i, line in enumerate(lines):
             cells = [x.strip() for x in line.strip().strip('|').split('|')]
             if len(cells) == 3 + len(TABLE_METRICS) and cells[1:3] == [ds, 'ours'] and cells[0] in rows:
-                lines[i] = '| ' + ' | '.join(cells[:3] + [_paper_style(rows[cells[0]].get(m)) for m in TABLE_METRICS]) + ' |'
+                lines[i] = ('| ' + ' | '.join(cells[:3] + [_paper_style(rows[cells[0]].get(m)) for m in TABLE_METRICS])
+                            + ' |')
                 filled.append(cells[0])
         if len(filled) > before: c['source'] = [l + '\n' for l in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
     if not filled: raise ValueError(f"{index}: no 'ours' row for {', '.join(rows)} on {ds} in its results table")
