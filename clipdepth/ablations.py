@@ -27,7 +27,8 @@ __all__ = ['INPUT_SETTINGS', 'PAPER_TABLE2', 'PAPER_TABLE3', 'NYU_SCENES', 'SCEN
            'scene_settings', 'SceneBins', 'best_variants', 'quantile_bins']
 
 # %% ../nbs/11_ablations.ipynb #6b9e23fe
-INPUT_SETTINGS = ('features', 'mean', 'std', 'crop', 'long_side')   # the DepthCLIP settings that change the image features
+# the DepthCLIP settings that change the image features
+INPUT_SETTINGS = ('features', 'mean', 'std', 'crop', 'long_side')
 
 def head_weights(model:DepthCLIP, # supplies the class embeddings and temperature
                  f:torch.Tensor, # (B, E, h, w) dense features from `dense_features(model.clip, x, model.features)`
@@ -51,7 +52,8 @@ def as_variants(variants) -> dict[str, dict]:
     out = dict(variants) if isinstance(variants, dict) else {_variant_name(v): v for v in variants}
     if not out: raise ValueError("no variants to evaluate")
     for name, v in out.items():
-        if not isinstance(v, dict): raise TypeError(f"variant {name!r} must be a dict of DepthCLIP settings, not {type(v).__name__}")
+        if not isinstance(v, dict):
+            raise TypeError(f"variant {name!r} must be a dict of DepthCLIP settings, not {type(v).__name__}")
     return out
 
 def variant_models(model:DepthCLIP, variants) -> dict[str, DepthCLIP]:
@@ -77,7 +79,8 @@ class _SharedFeatures(DepthCLIP):
         return torch.cat([head_depth(m, f) for m in self.heads], dim=1)
 
 def _sweep_batch(shared:_SharedFeatures, images:list, tta:bool, amp, crop='model') -> list[list[np.ndarray]]:
-    "Each variant's depth maps for `images` ([variant][image]) on the input `crop`, computed as `predict` computes them."
+    ("Each variant's depth maps for `images` ([variant][image]) on the input `crop`, computed as `predict` computes "
+     "them.")
     inputs = ImageInputs(images, region_crop(shared, crop), shared.cfg['long_side'], stride(shared.clip))
     groups, failed = collate([inputs[i] for i in range(len(images))])
     if failed: raise failed[0][1]
@@ -92,7 +95,8 @@ def _sweep_batch(shared:_SharedFeatures, images:list, tta:bool, amp, crop='model
 # %% ../nbs/11_ablations.ipynb #b0560c11
 class Ablation:
     "The results of `ablate`: an `EvalResult` per variant (`results`), the variants' settings, and tables."
-    def __init__(self, variants:dict[str, dict], results:dict[str, EvalResult]): self.variants, self.results = variants, results
+    def __init__(self, variants:dict[str, dict], results:dict[str, EvalResult]):
+        self.variants, self.results = variants, results
     def __getitem__(self, name:str) -> EvalResult: return self.results[name]
     def __len__(self): return len(self.results)
     def __repr__(self): return self.table()
@@ -130,12 +134,14 @@ def ablate(model:DepthCLIP, # the base model; each variant overrides some of its
     with ThreadPoolExecutor(1) as scorer, tqdm(total=len(dataset), desc=desc, unit='img', disable=not progress) as bar:
         for batch in loader:
             images, preds = [it['image'] for it in batch], {}
-            for names, sh in zip(groups.values(), shared): preds.update(zip(names, _sweep_batch(sh, images, tta, amp, p['predict_crop'] or 'model')))
+            for names, sh in zip(groups.values(), shared):
+                preds.update(zip(names, _sweep_batch(sh, images, tta, amp, p['predict_crop'] or 'model')))
             pending.append(scorer.submit(score, batch, preds))
             while len(pending) > 1: collect()   # at most one batch waits to be scored
         while pending: collect()
     info = dict(model=type(model).__name__, dataset=repr(dataset), batch_size=batch_size)
-    return Ablation(variants, {n: EvalResult(protocol, rows[n], accs[n].pooled(), {**info, 'variant': n}) for n in models})
+    return Ablation(variants,
+                    {n: EvalResult(protocol, rows[n], accs[n].pooled(), {**info, 'variant': n}) for n in models})
 
 # %% ../nbs/11_ablations.ipynb #444fa1d7
 @patch
@@ -168,7 +174,8 @@ def table(self:Ablation, metrics=TABLE_METRICS, scene:str|None=None, names:list[
 # %% ../nbs/11_ablations.ipynb #30efe011
 def paper_sweep() -> dict[str, dict]:
     "Tables 2 and 3 as one sweep: each bin partition and each prompt set of the paper, by its name."
-    return {**{n: dict(bins=list(b)) for n, b in BIN_PARTITIONS.items()}, **{n: dict(classes=list(c)) for n, c in PROMPT_SETS.items()}}
+    return {**{n: dict(bins=list(b)) for n, b in BIN_PARTITIONS.items()},
+            **{n: dict(classes=list(c)) for n, c in PROMPT_SETS.items()}}
 
 # %% ../nbs/11_ablations.ipynb #813d5eba
 def random_depth(low:float=0., high:float=10., # metres
@@ -178,7 +185,8 @@ def random_depth(low:float=0., high:float=10., # metres
     return lambda image: rng.uniform(low, high, load_image(image).shape[:2]).astype(np.float32)
 
 # %% ../nbs/11_ablations.ipynb #90aa26f5
-PAPER_TABLE2 = {s: published('depthclip', 'nyu', f'table 2, {s}') for s in ('all', 'bathroom', 'classroom')}   # partition -> metrics
+# partition -> metrics
+PAPER_TABLE2 = {s: published('depthclip', 'nyu', f'table 2, {s}') for s in ('all', 'bathroom', 'classroom')}
 PAPER_TABLE3 = published('depthclip', 'nyu', 'table 3')   # prompt set -> metrics
 
 # %% ../nbs/11_ablations.ipynb #112a3040
@@ -189,7 +197,9 @@ def scene_settings(value) -> dict:
     "A mapping value as DepthCLIP settings: a `BIN_PARTITIONS` name, a list of bins, or a settings dict."
     if isinstance(value, dict): return dict(value)
     if isinstance(value, str):
-        if value not in BIN_PARTITIONS: raise ValueError(f"unknown bin partition {value!r}: use one of {', '.join(BIN_PARTITIONS)}, a list of bins or a settings dict")
+        if value not in BIN_PARTITIONS:
+            raise ValueError(f"unknown bin partition {value!r}: use one of {', '.join(BIN_PARTITIONS)}, "
+                             "a list of bins or a settings dict")
         return dict(bins=list(BIN_PARTITIONS[value]))
     return dict(bins=[float(b) for b in value])
 
@@ -203,7 +213,9 @@ class SceneBins:
                 ):
         self.model, self.scenes, self.template = model, list(scenes), template
         self.mapping = {s: scene_settings(v) for s, v in (mapping or {}).items()}
-        if unknown := sorted(set(self.mapping) - set(self.scenes)): raise ValueError(f"mapping has scene(s) {', '.join(unknown)} that are not among the scene types ({', '.join(self.scenes)})")
+        if unknown := sorted(set(self.mapping) - set(self.scenes)):
+            raise ValueError(f"mapping has scene(s) {', '.join(unknown)} that are not among the scene types "
+                             f"({', '.join(self.scenes)})")
         self.models = variant_models(model, {_variant_name(v): v for v in [{}, *self.mapping.values()]})
         self.prompts = [[template.format(s.replace('_', ' '))] for s in self.scenes]
         self.preprocess_scene = open_clip.image_transform(model.clip.visual.image_size, is_train=False)
@@ -222,7 +234,8 @@ def classify(self:SceneBins, images, # a list of images (paths, PIL images, uint
     out = []
     with torch.inference_mode():
         for i in range(0, len(images), batch_size):
-            x = torch.stack([self.preprocess_scene(Image.fromarray(load_image(im))) for im in images[i:i + batch_size]]).to(m.device)
+            x = torch.stack([self.preprocess_scene(Image.fromarray(load_image(im)))
+                             for im in images[i:i + batch_size]]).to(m.device)
             with autocast(m.device, amp): f = m.clip.encode_image(x).float()
             out += [self.scenes[k] for k in (F.normalize(f, dim=-1) @ text).argmax(1).tolist()]
     return out
@@ -238,7 +251,10 @@ def predict(self:SceneBins, images, # one image or a list of them
     outs = [None] * len(items)
     for key in dict.fromkeys(keys):
         idx = [i for i, k in enumerate(keys) if k == key]
-        for i, d in zip(idx, self.models[key].predict([items[i] for i in idx], tta=tta, batch_size=batch_size, amp=amp, crop=crop)): outs[i] = d
+        for i, d in zip(idx,
+                        self.models[key].predict([items[i] for i in idx], tta=tta, batch_size=batch_size, amp=amp,
+                                                 crop=crop)):
+            outs[i] = d
     return outs[0] if single else outs
 
 # %% ../nbs/11_ablations.ipynb #e58396e6
@@ -248,7 +264,8 @@ def best_variants(ablation:Ablation, labels:list[str], # one label (scene) per i
     "For each label, the variant of `ablation` with the best mean `metric` over the images with that label."
     higher = metric in ('d1', 'd2', 'd3')
     values = {n: np.array([r[metric] for r in res.per_image]) for n, res in ablation.results.items()}
-    if any(len(v) != len(labels) for v in values.values()): raise ValueError(f"{len(labels)} labels for {len(next(iter(values.values())))} images")
+    if any(len(v) != len(labels) for v in values.values()):
+        raise ValueError(f"{len(labels)} labels for {len(next(iter(values.values())))} images")
     out = {}
     for lab in dict.fromkeys(labels):
         sel = np.array(labels) == lab
@@ -264,12 +281,14 @@ def quantile_bins(dataset, labels:list[str], k:int=7, max_depth:float=10., step:
         d = item['depth']
         hists[lab] = hists.get(lab, 0) + np.histogram(d[(d > 1e-3) & (d < max_depth)], edges)[0]
     qs = (np.arange(k) + 0.5) / k
-    return {lab: [round(float(edges[i] + step / 2), 3) for i in np.searchsorted(np.cumsum(h) / h.sum(), qs)] for lab, h in hists.items() if h.sum()}
+    return {lab: [round(float(edges[i] + step / 2), 3) for i in np.searchsorted(np.cumsum(h) / h.sum(), qs)] for lab,
+            h in hists.items() if h.sum()}
 
 # %% ../nbs/11_ablations.ipynb #5ebca897
 def _labels(sb:SceneBins, dataset, scenes_from:str, batch_size:int) -> list[str]:
     "Each image's scene: its label, or CLIP's guess."
-    if scenes_from == 'true': return list(dataset.scenes) if hasattr(dataset, 'scenes') else [it['scene'] for it in dataset]
+    if scenes_from == 'true':
+        return list(dataset.scenes) if hasattr(dataset, 'scenes') else [it['scene'] for it in dataset]
     if scenes_from != 'clip': raise ValueError(f"scenes_from must be 'clip' or 'true', not {scenes_from!r}")
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, collate_fn=as_list)
     return [s for batch in loader for s in sb.classify([it['image'] for it in batch])]
@@ -289,7 +308,8 @@ def fit(cls:SceneBins, model:DepthCLIP, # the base model
     labels = _labels(sb, dataset, scenes_from, batch_size)
     if how == 'quantiles': mapping = quantile_bins(dataset, labels, len(model.bins))
     elif how == 'best':
-        ablation = ablation or ablate(model, dataset, {n: dict(bins=list(b)) for n, b in partitions.items()}, protocol, batch_size, progress=progress)
+        ablation = ablation or ablate(model, dataset, {n: dict(bins=list(b)) for n, b in partitions.items()}, protocol,
+                                      batch_size, progress=progress)
         mapping = {s: ablation.variants[n] for s, n in best_variants(ablation, labels).items()}
     else: raise ValueError(f"how must be 'best' or 'quantiles', not {how!r}")
     return cls(model, {s: v for s, v in mapping.items() if s in sb.scenes}, **kwargs)

@@ -36,12 +36,15 @@ def check_finite(sd:dict, # names -> tensors
                 ) -> dict:
     "`sd`, refused in one line naming `source` if a floating-point tensor holds NaN or inf."
     bad = [k for k, v in sd.items() if v.is_floating_point() and not torch.isfinite(v).all()]
-    if bad: raise ValueError(f"{source}: non-finite weights (NaN or inf) in {', '.join(bad[:3])}{' …' if len(bad) > 3 else ''}")
+    if bad:
+        raise ValueError(f"{source}: non-finite weights (NaN or inf) "
+                         f"in {', '.join(bad[:3])}{' …' if len(bad) > 3 else ''}")
     return sd
 
 def read_checkpoint(path:str|Path, # a TorchScript `.pt`, a state-dict `.pt`/`.pth`/`.bin`, or `.safetensors`
                    ) -> tuple[dict, bool]:
-    "The state dict in `path`, and whether it is in OpenAI's format (which needs QuickGELU); nothing in the file is run."
+    ("The state dict in `path`, and whether it is in OpenAI's format (which needs QuickGELU); "
+     "nothing in the file is run.")
     path = Path(path)
     sd = check_finite(_unwrap_state_dict(read_weights(path), path), path)
     return sd, is_torchscript(path) or any(k in sd for k in OPENAI_EXTRA_KEYS)
@@ -58,7 +61,8 @@ def _cached_weights(cfg:dict) -> str|None:
     "The local path of the weights a pretrained config names, if already downloaded."
     if cfg.get('hf_hub'):
         from huggingface_hub import hf_hub_download
-        repo, fname = os.path.split(cfg['hf_hub'].rstrip('/')) if not cfg['hf_hub'].endswith('/') else (cfg['hf_hub'].rstrip('/'), '')
+        repo, fname = (os.path.split(cfg['hf_hub'].rstrip('/')) if not cfg['hf_hub'].endswith('/')
+                       else (cfg['hf_hub'].rstrip('/'), ''))
         names = [fname] if fname else ['open_clip_model.safetensors', 'open_clip_pytorch_model.bin']
         for n in names:
             try: return hf_hub_download(repo_id=repo, filename=n, local_files_only=True)
@@ -76,12 +80,14 @@ def resolve_weights(name:str, # an open_clip model name, e.g. 'RN50'
     cfg = open_clip.get_pretrained_cfg(base, tag) or open_clip.get_pretrained_cfg(name, tag)
     if not cfg:
         tags = open_clip.list_pretrained_tags_by_model(base)
-        raise ValueError(f"{tag!r} is neither a file nor an open_clip pretrained tag for {base} (tags: {', '.join(tags) or 'none'})")
+        raise ValueError(f"{tag!r} is neither a file nor an open_clip pretrained tag for {base} (tags: "
+                         f"{', '.join(tags) or 'none'})")
     path = _cached_weights(cfg)
     if path is None:
         if not _hub_reachable():
-            raise RuntimeError(f"{base}/{tag} weights are not cached and the network is unreachable: download them where there is "
-                               f"internet (e.g. OpenAI's {base}.pt) and pass the file, load_clip('{base}', pretrained='/path/to/{base}.pt')")
+            raise RuntimeError(f"{base}/{tag} weights are not cached and the network is unreachable: "
+                               f"download them where there is internet (e.g. OpenAI's {base}.pt) and pass the file, "
+                               f"load_clip('{base}', pretrained='/path/to/{base}.pt')")
         path = open_clip.pretrained.download_pretrained(cfg)
     return path, bool(cfg.get('quick_gelu', False))
 
@@ -96,7 +102,8 @@ def check_state_dict(own:dict, # the state dict of the model to load into (names
     wrong = sorted(k for k in own.keys() & given.keys() if own[k].shape != given[k].shape)
     if missing or unexpected or wrong:
         detail = '; '.join(f'{kind}: {", ".join(ks[:3])}{" …" if len(ks) > 3 else ""}'
-                           for kind, ks in [('missing', missing), ('unexpected', unexpected), ('wrong shape', wrong)] if ks)
+                           for kind, ks in [('missing', missing), ('unexpected', unexpected),
+                                            ('wrong shape', wrong)] if ks)
         raise ValueError(f"{source}: {what} ({detail})")
 
 # %% ../nbs/01_clip.ipynb #7dc1f866
@@ -115,7 +122,8 @@ def load_clip(name:str='RN50', # open_clip architecture, e.g. 'RN50', 'RN101', '
     if base not in open_clip.list_models(): raise ValueError(f"unknown model {name!r}: see open_clip.list_models()")
     sd, path, openai, local = None, None, False, False
     if pretrained is not None:
-        looks_like_path = isinstance(pretrained, Path) or os.sep in str(pretrained) or Path(str(pretrained)).suffix in ('.pt', '.pth', '.bin', '.safetensors')
+        looks_like_path = (isinstance(pretrained, Path) or os.sep in str(pretrained)
+                           or Path(str(pretrained)).suffix in ('.pt', '.pth', '.bin', '.safetensors'))
         if local := looks_like_path or Path(str(pretrained)).is_file(): path = Path(pretrained)
         else: path, openai = resolve_weights(base, str(pretrained))
         sd, is_openai_file = read_checkpoint(path)
@@ -132,7 +140,8 @@ def load_clip(name:str='RN50', # open_clip architecture, e.g. 'RN50', 'RN101', '
         check_state_dict(own, sd, path, f'checkpoint does not fit model {name}')
         model.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()})
     model = model.to(device=device, dtype=PRECISIONS[precision]).eval()
-    if pretrained is None and seed is not None or pretrained is not None and not local:   # rebuilt from its name: a reference
+    # rebuilt from its name: a reference
+    if pretrained is None and seed is not None or pretrained is not None and not local:
         model.clipdepth_ref = dict(name=name, pretrained=None if pretrained is None else str(pretrained), quick_gelu=qg,
                                    precision=precision, seed=seed if pretrained is None else None)
     return model
@@ -173,7 +182,9 @@ def interpolate_pos_embed(pos:torch.Tensor, # (1 + g*g, C): a class position, th
 # %% ../nbs/01_clip.ipynb #8bf561a3
 def keep_channels(tokens:torch.Tensor, n:int) -> torch.Tensor:
     "The official channel 'interpolation': nearest-neighbour resampling of the last axis to `n` channels."
-    if tokens.shape[-1] < n: raise ValueError(f"cannot reduce {tokens.shape[-1]} channels to {n}: layer4 features need at least the text width")
+    if tokens.shape[-1] < n:
+        raise ValueError(f"cannot reduce {tokens.shape[-1]} channels to {n}: layer4 features need at least the text "
+                         "width")
     return F.interpolate(tokens, size=n, mode='nearest')
 
 def _resnet_layer4(clip, x):
@@ -189,9 +200,11 @@ def attnpool_tokens(pool, # a ModifiedResNet's AttentionPool2d
     "(1 + h*w, B, E): CLIP's attention pool run with the mean token *and* every location as queries."
     B, C, h, w = f.shape
     t = f.flatten(2).permute(2, 0, 1)                                        # (hw, B, C)
-    t = torch.cat([t.mean(0, keepdim=True), t]) + interpolate_pos_embed(pool.positional_embedding, h, w)[:, None].to(t.dtype)
+    t = (torch.cat([t.mean(0, keepdim=True), t])
+         + interpolate_pos_embed(pool.positional_embedding, h, w)[:, None].to(t.dtype))
     out, _ = F.multi_head_attention_forward(
-        t, t, t, C, pool.num_heads, None, torch.cat([pool.q_proj.bias, pool.k_proj.bias, pool.v_proj.bias]), None, None, False, 0.,
+        t, t, t, C, pool.num_heads, None, torch.cat([pool.q_proj.bias, pool.k_proj.bias,
+                                                     pool.v_proj.bias]), None, None, False, 0.,
         pool.c_proj.weight, pool.c_proj.bias, training=False, need_weights=False, use_separate_proj_weight=True,
         q_proj_weight=pool.q_proj.weight, k_proj_weight=pool.k_proj.weight, v_proj_weight=pool.v_proj.weight)
     return out
@@ -239,10 +252,12 @@ def dense_features(clip, # an open_clip CLIP model (ResNet or ViT image tower)
                    mode:str='layer4', # one of FEATURE_MODES
                   ) -> torch.Tensor:
     "(B, E, H/s, W/s) per-location image features for a cosine with text embeddings."
-    if mode not in FEATURE_MODES: raise ValueError(f"unknown feature mode {mode!r}: use one of {', '.join(FEATURE_MODES)}")
+    if mode not in FEATURE_MODES:
+        raise ValueError(f"unknown feature mode {mode!r}: use one of {', '.join(FEATURE_MODES)}")
     if x.ndim != 4 or x.shape[1] != 3: raise ValueError(f"expected images of shape (B, 3, H, W), got {tuple(x.shape)}")
     s = stride(clip)
-    if x.shape[-2] < s or x.shape[-1] < s: raise ValueError(f"images of {x.shape[-2]}x{x.shape[-1]} are smaller than one {s}x{s} feature cell")
+    if x.shape[-2] < s or x.shape[-1] < s:
+        raise ValueError(f"images of {x.shape[-2]}x{x.shape[-1]} are smaller than one {s}x{s} feature cell")
     x = x.to(clip.visual.conv1.weight.dtype) if not torch.is_autocast_enabled(x.device.type) else x
     if not is_resnet(clip): f = _vit_features(clip, x, mode)
     elif mode == 'layer4': f = _resnet_layer4(clip, x)
@@ -256,13 +271,15 @@ def clip_reference(clip:str|dict) -> dict:
     if 'name' not in ref: raise ValueError(f"a CLIP reference needs a 'name', got {clip!r}")
     tiny = ref['name'] in TINY_CONFIGS
     return {'name': ref['name'], 'pretrained': ref.get('pretrained', None if tiny else 'openai'),
-            'quick_gelu': ref.get('quick_gelu'), 'precision': ref.get('precision', 'fp32'), 'seed': ref.get('seed', 0 if tiny else None)}
+            'quick_gelu': ref.get('quick_gelu'), 'precision': ref.get('precision', 'fp32'),
+            'seed': ref.get('seed', 0 if tiny else None)}
 
 def build_clip(ref:str|dict, device=None) -> nn.Module:
     "The CLIP model a reference describes, frozen, remembering its reference."
     ref = clip_reference(ref)
     if ref['name'] in TINY_CONFIGS and ref['pretrained'] is None:
-        clip = tiny_clip(ref['name'].removeprefix('clipdepth-tiny-'), ref['seed'], bool(ref['quick_gelu'])).to(resolve_device(device))
+        clip = tiny_clip(ref['name'].removeprefix('clipdepth-tiny-'), ref['seed'],
+                         bool(ref['quick_gelu'])).to(resolve_device(device))
     else: clip = load_clip(ref['name'], ref['pretrained'], device, ref['precision'], ref['quick_gelu'])
     clip.requires_grad_(False)
     clip.clipdepth_ref = ref

@@ -15,24 +15,30 @@ __all__ = ['MIN_IMAGE_SIDE', 'TINY_CONFIGS', 'resolve_device', 'load_image', 'cu
            'data_path', 'register_tiny_configs', 'tiny_clip', 'parameter_counts', 'meta_clip']
 
 # %% ../nbs/00_core.ipynb #cfdec7cb
-def resolve_device(device:str|torch.device|None=None, # 'cpu', 'cuda', 'cuda:1', a device, or None for the best available
+def resolve_device(device:str|torch.device|None=None, # 'cpu', 'cuda', 'cuda:1', a device, or None: the best available
                   ) -> torch.device:
     "The `torch.device` for `device`, checking that this machine has it."
     if device is None: return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     try: dev = torch.device(device)
-    except (RuntimeError, TypeError) as e: raise ValueError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'cuda:N'") from None
+    except (RuntimeError, TypeError) as e:
+        raise ValueError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'cuda:N'") from None
     if dev.type == 'cuda':
-        if not torch.cuda.is_available(): raise RuntimeError(f"device {str(device)!r} requested but CUDA is not available on this machine; pass device='cpu'")
+        if not torch.cuda.is_available():
+            raise RuntimeError(f"device {str(device)!r} requested but CUDA is not available on this machine; "
+                               "pass device='cpu'")
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise RuntimeError(f"device {str(device)!r} requested but this machine has {torch.cuda.device_count()} CUDA device(s)")
-    elif dev.type != 'cpu' and dev.type != 'mps': raise ValueError(f"unsupported device {str(device)!r}: use 'cpu' or 'cuda'")
+            raise RuntimeError(f"device {str(device)!r} requested but this machine has {torch.cuda.device_count()} "
+                               "CUDA device(s)")
+    elif dev.type != 'cpu' and dev.type != 'mps':
+        raise ValueError(f"unsupported device {str(device)!r}: use 'cpu' or 'cuda'")
     return dev
 
 # %% ../nbs/00_core.ipynb #4f07eb5e
 MIN_IMAGE_SIDE = 16
 
 def _to_rgb8(im:Image.Image, name:str='image') -> np.ndarray:
-    "An RGB uint8 array from a PIL image of any mode (16-bit, 32-bit integer and float modes by the rules of `_array_to_rgb8`)."
+    ("An RGB uint8 array from a PIL image of any mode (16-bit, 32-bit integer and float modes by the rules of "
+     "`_array_to_rgb8`).")
     if im.mode in ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I', 'F'): return _array_to_rgb8(np.asarray(im), name)
     if im.mode in ('RGBA', 'LA', 'PA') or (im.mode == 'P' and 'transparency' in im.info):
         im = im.convert('RGBA')
@@ -43,7 +49,8 @@ def _to_rgb8(im:Image.Image, name:str='image') -> np.ndarray:
 def _check_size(a:np.ndarray, name:str) -> np.ndarray:
     "`a`, if both its sides are at least `MIN_IMAGE_SIDE`."
     h, w = a.shape[:2]
-    if min(h, w) < MIN_IMAGE_SIDE: raise ValueError(f"{name}: image is {w}x{h}, too small for depth (at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE})")
+    if min(h, w) < MIN_IMAGE_SIDE:
+        raise ValueError(f"{name}: image is {w}x{h}, too small for depth (at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE})")
     return a
 
 # %% ../nbs/00_core.ipynb #d48f8afd
@@ -51,27 +58,34 @@ def _array_to_rgb8(a:np.ndarray, name:str) -> np.ndarray:
     "An RGB uint8 array from a HxW, HxWx1, HxWx3 or HxWx4 array."
     a = np.asarray(a)
     if a.ndim == 2: a = a[..., None]
-    if a.ndim != 3 or a.shape[-1] not in (1, 3, 4): raise ValueError(f"{name}: expected an HxW, HxWx3 or HxWx4 image array, got shape {tuple(a.shape)}")
+    if a.ndim != 3 or a.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"{name}: expected an HxW, HxWx3 or HxWx4 image array, got shape {tuple(a.shape)}")
     if a.shape[-1] == 4: a = a[..., :3]
     if a.shape[-1] == 1: a = np.repeat(a, 3, -1)
     kind, size = a.dtype.kind, a.dtype.itemsize   # by kind and size, so that big-endian arrays follow the same rules
     if (kind, size) == ('u', 1): return np.ascontiguousarray(a)
-    if (kind, size) in (('u', 2), ('i', 4)):   # uint16 (16-bit PNG, PIL 'I;16*') and int32 (PIL 'I'): 16-bit values, 0..65535
+    # uint16 (16-bit PNG, PIL 'I;16*') and int32 (PIL 'I'): 16-bit values, 0..65535
+    if (kind, size) in (('u', 2), ('i', 4)):
         if kind == 'i' and (a.min() < 0 or a.max() > 65535):
-            raise ValueError(f"{name}: 32-bit integer images must hold 16-bit values (0 to 65535), not {a.min()} to {a.max()}")
+            raise ValueError(f"{name}: 32-bit integer images must hold 16-bit values (0 to 65535), "
+                             f"not {a.min()} to {a.max()}")
         return (a.astype(np.float64) / 257.0).round().astype(np.uint8)
     if kind == 'f':
-        if bad := int((~np.isfinite(a)).any(-1).sum()): raise ValueError(f"{name}: float image has {bad} NaN or inf pixels")
-        if a.min() < 0 or a.max() > 1: raise ValueError(f"{name}: float images must hold values in [0, 1], not {a.min():g} to {a.max():g}")
+        if bad := int((~np.isfinite(a)).any(-1).sum()):
+            raise ValueError(f"{name}: float image has {bad} NaN or inf pixels")
+        if a.min() < 0 or a.max() > 1:
+            raise ValueError(f"{name}: float images must hold values in [0, 1], not {a.min():g} to {a.max():g}")
         return (a.astype(np.float64) * 255).round().astype(np.uint8)
-    raise ValueError(f"{name}: unsupported image dtype {a.dtype} (use uint8, uint16, int32 with 16-bit values, or float in [0, 1])")
+    raise ValueError(f"{name}: unsupported image dtype {a.dtype} (use uint8, uint16, int32 with 16-bit values, "
+                     "or float in [0, 1])")
 
 def load_image(image:str|Path|Image.Image|np.ndarray, # a path, a PIL image, or an HxW[xC] array
               ) -> np.ndarray:
     "`image` as an RGB uint8 HxWx3 array, EXIF orientation applied."
     if isinstance(image, np.ndarray): return _check_size(_array_to_rgb8(image, 'array'), 'array')
     if isinstance(image, Image.Image): return _check_size(_to_rgb8(ImageOps.exif_transpose(image)), 'image')
-    if not isinstance(image, (str, os.PathLike)): raise TypeError(f"expected a path, PIL image or array, got {type(image).__name__}")
+    if not isinstance(image, (str, os.PathLike)):
+        raise TypeError(f"expected a path, PIL image or array, got {type(image).__name__}")
     path = Path(image)
     if not path.exists(): raise FileNotFoundError(f"{path}: no such file")
     if path.is_dir(): raise IsADirectoryError(f"{path}: is a folder, not an image")
@@ -88,7 +102,8 @@ def load_image(image:str|Path|Image.Image|np.ndarray, # a path, a PIL image, or 
 def current_umask() -> int:
     "This process's umask (read from /proc where it can be, so that it is never changed, even for a moment)."
     with contextlib.suppress(OSError, ValueError, StopIteration):
-        return int(next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('Umask:')).split()[1], 8)
+        return int(next(l for l in Path('/proc/self/status').read_text().splitlines()
+                        if l.startswith('Umask:')).split()[1], 8)
     mask = os.umask(0o022); os.umask(mask)
     return mask
 
@@ -96,7 +111,8 @@ def current_umask() -> int:
 def atomic_write(path:str|Path, # the file to (re)write
                  mode:str='wb', # 'wb' or 'w'
                 ):
-    "Open a temporary file beside `path` for writing; it replaces `path` only if the block succeeds (mode 0o666 & ~umask, as `open`)."
+    ("Open a temporary file beside `path` for writing; it replaces `path` only if the block succeeds (mode 0o666 & "
+     "~umask, as `open`).")
     path = Path(path)
     if not path.parent.exists(): raise FileNotFoundError(f"{path.parent}: output folder does not exist")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.part')
@@ -123,20 +139,24 @@ def data_path(*parts:str, # path parts below the data folder
     candidates += here + [p/'data' for p in [Path.cwd(), *Path.cwd().parents]]
     for c in candidates:
         if (c/'nyu_test_split.csv').exists(): return c.joinpath(*parts)
-    raise FileNotFoundError("clipdepth's data/ folder not found: run from a clone of the repository or set CLIPDEPTH_DATA")
+    raise FileNotFoundError("clipdepth's data/ folder not found: run from a clone of the repository or set "
+                            "CLIPDEPTH_DATA")
 
 # %% ../nbs/00_core.ipynb #246e2741
 TINY_CONFIGS = {
-    'clipdepth-tiny-rn': dict(embed_dim=128, vision_cfg=dict(image_size=224, layers=[1, 1, 1, 1], width=8, patch_size=None),
+    'clipdepth-tiny-rn': dict(embed_dim=128,
+                              vision_cfg=dict(image_size=224, layers=[1, 1, 1, 1], width=8, patch_size=None),
                               text_cfg=dict(context_length=77, vocab_size=49408, width=64, heads=2, layers=1)),
-    'clipdepth-tiny-vit': dict(embed_dim=128, vision_cfg=dict(image_size=224, layers=2, width=256, head_width=64, patch_size=32),
+    'clipdepth-tiny-vit': dict(embed_dim=128,
+                               vision_cfg=dict(image_size=224, layers=2, width=256, head_width=64, patch_size=32),
                                text_cfg=dict(context_length=77, vocab_size=49408, width=64, heads=2, layers=1)),
 }
 
 def register_tiny_configs():
     "Register the tiny test models with open_clip (idempotent)."
     if all(n in open_clip.list_models() for n in TINY_CONFIGS): return
-    with tempfile.TemporaryDirectory(prefix='clipdepth-configs-') as d:   # open_clip reads the files now: nothing is left behind
+    # open_clip reads the files now: nothing is left behind
+    with tempfile.TemporaryDirectory(prefix='clipdepth-configs-') as d:
         for name, cfg in TINY_CONFIGS.items(): (Path(d)/f'{name}.json').write_text(json.dumps(cfg))
         open_clip.add_model_config(d)
 

@@ -64,10 +64,12 @@ def fake_nyu_scene(frame:int) -> str:
 def fake_nyu_frame(frame:int, # 0-based frame index
                    size:tuple[int, int]=(48, 64), # (height, width)
                   ) -> dict:
-    "The synthetic frame that `make_fake_nyu_mat` writes: `image`, dense `depth` and `raw` depth in display orientation."
+    ("The synthetic frame that `make_fake_nyu_mat` writes: `image`, dense `depth` and `raw` depth in display "
+     "orientation.")
     h, w = size
     r, c = np.mgrid[:h, :w]
-    image = np.stack([np.full((h, w), frame % 256), np.full((h, w), frame // 256), (r + 3 * c) % 256], -1).astype(np.uint8)
+    image = np.stack([np.full((h, w), frame % 256), np.full((h, w), frame // 256), (r + 3 * c) % 256],
+                     -1).astype(np.uint8)
     depth = (1 + frame / 1000 + 2 * r / h + c / w).astype(np.float32)
     raw = np.where(c < w // 8, 0, depth).astype(np.float32)
     return dict(image=image, depth=depth, raw=raw, frame=frame, scene=fake_nyu_scene(frame))
@@ -95,7 +97,8 @@ def make_fake_nyu_mat(path:str|Path, # the .mat file to write
             images = f.create_dataset('images', (n, 3, w, h), np.uint8, **store(3, w, h))
             depths = {k: f.create_dataset(k, (n, w, h), np.float32, **store(w, h)) for k in ('depths', 'rawDepths')}
             refs = {s: _write_matlab_string(f, f'#refs#/{s}', s) for s in FAKE_SCENES}
-            f.create_dataset('sceneTypes', data=np.array([[refs[fake_nyu_scene(i)] for i in range(n)]], dtype=h5py.ref_dtype))
+            f.create_dataset('sceneTypes',
+                             data=np.array([[refs[fake_nyu_scene(i)] for i in range(n)]], dtype=h5py.ref_dtype))
             for start in range(0, n, FAKE_BLOCK):
                 block = [fake_nyu_frame(i, size) for i in range(start, min(start + FAKE_BLOCK, n))]
                 at = slice(start, start + len(block))
@@ -113,7 +116,9 @@ def open_nyu_mat(path:Path, # nyu_depth_v2_labeled.mat
     "`path` opened read-only with h5py, or a one-line error saying why it is not an HDF5 `.mat`."
     if not h5py.is_hdf5(path):
         with open(path, 'rb') as f: head = f.read(10)
-        if head.startswith(b'MATLAB 5.0'): raise ValueError(f"{path}: a MATLAB v5 .mat, not the v7.3 (HDF5) nyu_depth_v2_labeled.mat (the split from splits.mat ships in data/nyu_test_split.csv)")
+        if head.startswith(b'MATLAB 5.0'):
+            raise ValueError(f"{path}: a MATLAB v5 .mat, not the v7.3 (HDF5) nyu_depth_v2_labeled.mat (the split from "
+                             "splits.mat ships in data/nyu_test_split.csv)")
         raise ValueError(f"{path}: not an HDF5 file (expected nyu_depth_v2_labeled.mat, MATLAB v7.3)")
     try: return h5py.File(path, 'r')
     except OSError as e: raise ValueError(f"{path}: unreadable HDF5 file ({str(e).splitlines()[0][:120]})") from None
@@ -128,13 +133,18 @@ def check_nyu_mat(f:h5py.File, # an open nyu_depth_v2_labeled.mat
                  ) -> int:
     "The number of frames in `f`, after checking the keys, shapes and dtypes this module reads."
     missing = [k for k in ('images', gt_key, 'sceneTypes') if not isinstance(f.get(k), h5py.Dataset)]
-    if missing: raise ValueError(f"{f.filename}: no dataset {', '.join(map(repr, missing))} (has {', '.join(f.keys()) or 'nothing'}); expected nyu_depth_v2_labeled.mat")
+    if missing:
+        raise ValueError(f"{f.filename}: no dataset {', '.join(map(repr, missing))} (has "
+                         f"{', '.join(f.keys()) or 'nothing'}); expected nyu_depth_v2_labeled.mat")
     im, d, st = f['images'], f[gt_key], f['sceneTypes']
     if im.ndim != 4 or im.shape[1] != 3 or im.dtype != np.uint8 or im.shape[0] == 0:
-        raise ValueError(f"{f.filename}: 'images' is {_describe(im)}, expected uint8 (N, 3, 640, 480) in MATLAB axis order")
+        raise ValueError(f"{f.filename}: 'images' is {_describe(im)}, expected uint8 (N, 3, 640, 480) "
+                         "in MATLAB axis order")
     n, _, w, h = im.shape
-    if d.shape != (n, w, h) or d.dtype.kind != 'f': raise ValueError(f"{f.filename}: {gt_key!r} is {_describe(d)}, expected float {(n, w, h)} to match 'images'")
-    if h5py.check_ref_dtype(st.dtype) is None or st.size != n: raise ValueError(f"{f.filename}: 'sceneTypes' is {_describe(st)}, expected {n} object references")
+    if d.shape != (n, w, h) or d.dtype.kind != 'f':
+        raise ValueError(f"{f.filename}: {gt_key!r} is {_describe(d)}, expected float {(n, w, h)} to match 'images'")
+    if h5py.check_ref_dtype(st.dtype) is None or st.size != n:
+        raise ValueError(f"{f.filename}: 'sceneTypes' is {_describe(st)}, expected {n} object references")
     return n
 
 # %% ../nbs/06_data.ipynb #c3a623e2
@@ -168,16 +178,23 @@ def index_entries(path:Path, # a folder with index.csv
                  ) -> dict[int, tuple[str, Path, Path]]:
     "frame → (scene type, rgb, depth) from `path/index.csv`."
     try:
-        with open(path/'index.csv', newline='', encoding='utf-8-sig') as f: reader = csv.DictReader(f); rows, columns = list(reader), reader.fieldnames or []
-    except UnicodeDecodeError as e: raise ValueError(f"{path/'index.csv'}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    if missing := [c for c in INDEX_COLUMNS if c not in columns]: raise ValueError(f"{path/'index.csv'}: no column {', '.join(missing)} (expected {', '.join(INDEX_COLUMNS)})")
+        with open(path/'index.csv', newline='', encoding='utf-8-sig') as f:
+            reader = csv.DictReader(f); rows, columns = list(reader), reader.fieldnames or []
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path/'index.csv'}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    if missing := [c for c in INDEX_COLUMNS if c not in columns]:
+        raise ValueError(f"{path/'index.csv'}: no column {', '.join(missing)} (expected {', '.join(INDEX_COLUMNS)})")
     out = {}
     for i, r in enumerate(rows, 2):
-        if any(r[c] is None for c in INDEX_COLUMNS): raise ValueError(f"{path/'index.csv'}:{i}: {sum(v is not None for v in r.values())} fields, expected {len(columns)}")
-        if not r['frame'].strip().isdigit(): raise ValueError(f"{path/'index.csv'}:{i}: frame {r['frame']!r} is not a 0-based frame index")
+        if any(r[c] is None for c in INDEX_COLUMNS):
+            raise ValueError(f"{path/'index.csv'}:{i}: {sum(v is not None for v in r.values())} fields, "
+                             f"expected {len(columns)}")
+        if not r['frame'].strip().isdigit():
+            raise ValueError(f"{path/'index.csv'}:{i}: frame {r['frame']!r} is not a 0-based frame index")
         if int(r['frame']) in out: raise ValueError(f"{path/'index.csv'}:{i}: frame {int(r['frame'])} is listed twice")
         for k in ('rgb', 'depth'):
-            if not (path/r[k]).is_file(): raise FileNotFoundError(f"{path/r[k]}: missing (listed in {path/'index.csv'}:{i})")
+            if not (path/r[k]).is_file():
+                raise FileNotFoundError(f"{path/r[k]}: missing (listed in {path/'index.csv'}:{i})")
         out[int(r['frame'])] = (r['scene_type'], path/r['rgb'], path/r['depth'])
     return out
 
@@ -185,8 +202,12 @@ def index_entries(path:Path, # a folder with index.csv
 def _nyu_folder(path:Path, gt:str) -> tuple[str, dict]:
     "The kind of NYU folder `path` is ('index' or 'bts') and its entries."
     if (path/'index.csv').is_file(): return 'index', index_entries(path)
-    if not (entries := bts_entries(path)): raise ValueError(f"{path}: neither a folder with index.csv nor a BTS/AdaBins NYU folder (<scene>/rgb_XXXXX.jpg + sync_depth_XXXXX.png)")
-    if gt == 'dense': raise ValueError(f"{path}: a BTS/AdaBins folder holds rawDepths only; read nyu_depth_v2_labeled.mat for gt='dense'")
+    if not (entries := bts_entries(path)):
+        raise ValueError(f"{path}: neither a folder with index.csv nor a BTS/AdaBins NYU folder (<scene>/rgb_XXXXX.jpg "
+                         "+ sync_depth_XXXXX.png)")
+    if gt == 'dense':
+        raise ValueError(f"{path}: a BTS/AdaBins folder holds rawDepths only; read nyu_depth_v2_labeled.mat for "
+                         "gt='dense'")
     return 'bts', entries
 
 # %% ../nbs/06_data.ipynb #113617fb
@@ -200,14 +221,18 @@ class NYUDepthV2(torch.utils.data.Dataset):
         self.path, self.split, self.gt, self._h5, self._pid = Path(path), split, gt, None, None
         if self.path.is_dir(): self.kind, self._entries = _nyu_folder(self.path, gt)
         elif self.path.is_file():
-            with open_nyu_mat(self.path) as f: self.kind, self._entries = 'mat', range(check_nyu_mat(f, NYU_GT_KEYS[gt]))
+            with open_nyu_mat(self.path) as f:
+                self.kind, self._entries = 'mat', range(check_nyu_mat(f, NYU_GT_KEYS[gt]))
         else: raise FileNotFoundError(f"{self.path}: no such file or folder")
         self.frames = nyu_split_frames(split, self._entries)
-        if not self.frames: raise ValueError(f"{self.path}: none of its {len(self._entries)} frames is in split {split!r}; use split='all' (--split all) to read them all")
+        if not self.frames:
+            raise ValueError(f"{self.path}: none of its {len(self._entries)} frames is in split {split!r}; "
+                             "use split='all' (--split all) to read them all")
 
     def __len__(self): return len(self.frames)
     def __repr__(self):
-        depth = NYU_GT_KEYS[self.gt] if self.kind == 'mat' else 'sync_depth PNGs (rawDepths)' if self.kind == 'bts' else 'depth PNGs'
+        depth = (NYU_GT_KEYS[self.gt] if self.kind == 'mat' else 'sync_depth PNGs (rawDepths)' if self.kind == 'bts'
+                 else 'depth PNGs')
         return f"NYUDepthV2({self.kind}, split={self.split!r}, n={len(self)}, depth={depth}, path='{self.path}')"
 
 # %% ../nbs/06_data.ipynb #1480047d
@@ -217,7 +242,9 @@ def read_pair(rgb:Path, # an RGB image file
              ) -> tuple[np.ndarray, np.ndarray]:
     "The image and depth (metres) of one frame, checked to be the same size."
     image, d = load_image(rgb), read_depth_png(depth, scale)
-    if image.shape[:2] != d.shape: raise ValueError(f"{depth}: depth is {d.shape[1]}x{d.shape[0]} but {rgb.name} is {image.shape[1]}x{image.shape[0]}")
+    if image.shape[:2] != d.shape:
+        raise ValueError(f"{depth}: depth is {d.shape[1]}x{d.shape[0]} but {rgb.name} is "
+                         f"{image.shape[1]}x{image.shape[0]}")
     return image, d
 
 # %% ../nbs/06_data.ipynb #b8e45df9
@@ -239,8 +266,10 @@ def __getitem__(self:NYUDepthV2, i:int) -> dict:
     try: return dict(image=np.ascontiguousarray(f['images'][frame].transpose(2, 1, 0)),
                      depth=np.ascontiguousarray(f[NYU_GT_KEYS[self.gt]][frame].T, dtype=np.float32),
                      frame=frame, scene=nyu_mat_scene(f, frame))
-    except Exception as e:   # a corrupt chunk, a broken sceneTypes reference: h5py's messages name neither file nor frame
-        raise ValueError(f"{self.path}: frame {frame} cannot be read ({type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''})") from None
+    # a corrupt chunk, a broken sceneTypes reference: h5py's messages name neither file nor frame
+    except Exception as e:
+        raise ValueError(f"{self.path}: frame {frame} cannot be read ({type(e).__name__}: "
+                         f"{str(e).strip().splitlines()[0] if str(e).strip() else ''})") from None
 
 @patch(as_prop=True)
 def scenes(self:NYUDepthV2) -> list[str]:
@@ -263,15 +292,18 @@ def __enter__(self:NYUDepthV2): return self
 def __exit__(self:NYUDepthV2, *exc): self.close()
 
 # %% ../nbs/06_data.ipynb #93da0c6c
-GENERIC_FOLDERS = {'data', 'rgb', 'image', 'images', 'image_02', 'image_03', 'groundtruth', 'proj_depth', 'depth', 'sync'}
+GENERIC_FOLDERS = {'data', 'rgb', 'image', 'images', 'image_02', 'image_03', 'groundtruth', 'proj_depth', 'depth',
+                   'sync'}
 
 def kitti_drive(rgb:str, # an image path from a list file
                 depth:str|None=None, # its depth path, searched second
                ) -> str:
-    "The scene of a listed frame: the drive folder ('2011_09_26_drive_0002_sync') in either path, else the nearest folder with a telling name."
+    ("The scene of a listed frame: the drive folder ('2011_09_26_drive_0002_sync') in either path, "
+     "else the nearest folder with a telling name.")
     paths = [Path(p) for p in (rgb, depth) if p and p != 'None']
     if drive := next((part for p in paths for part in p.parts if '_drive_' in part), None): return drive
-    return next((part for part in reversed(paths[0].parent.parts) if part.lower() not in GENERIC_FOLDERS and part != '/'), paths[0].parent.name)
+    return next((part for part in reversed(paths[0].parent.parts)
+                 if part.lower() not in GENERIC_FOLDERS and part != '/'), paths[0].parent.name)
 
 def bts_list_entries(list_file:Path, # a BTS-format list: '<rgb> <depth or None> <focal>' per line
                 root:Path, # what rgb paths are relative to (a leading '/' is ignored)
@@ -280,16 +312,22 @@ def bts_list_entries(list_file:Path, # a BTS-format list: '<rgb> <depth or None>
     "The (line, scene, rgb, depth, focal) entries of `list_file` that have ground truth, and how many were skipped."
     entries, skipped, absent = [], 0, 0
     try: lines = list_file.read_text(encoding='utf-8').splitlines()
-    except UnicodeDecodeError as e: raise ValueError(f"{list_file}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{list_file}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     for i, line in enumerate(lines):
         if not line.strip(): continue
         try: rgb, depth, focal = line.split(); focal = float(focal)
-        except ValueError: raise ValueError(f"{list_file}:{i+1}: expected '<rgb> <depth or None> <focal>', got {line.strip()!r}") from None
+        except ValueError:
+            raise ValueError(f"{list_file}:{i+1}: expected '<rgb> <depth or None> <focal>', "
+                             f"got {line.strip()!r}") from None
         image, gt = root/rgb.lstrip('/'), gt_root/depth.lstrip('/')
         if not image.is_file(): raise FileNotFoundError(f"{list_file}:{i+1}: {image}: no such image")
         if depth == 'None' or not gt.is_file(): skipped, absent = skipped + 1, absent + (depth != 'None')
         else: entries.append((i, kitti_drive(rgb, depth), image, gt, focal))
-    if absent: warnings.warn(f"{list_file}: {absent} of {skipped} skipped entries name a depth file that does not exist under {gt_root}", stacklevel=2)
+    if absent:
+        warnings.warn(f"{list_file}: {absent} of {skipped} skipped entries name a depth file that does not exist under "
+                      f"{gt_root}",
+                      stacklevel=2)
     return entries, skipped
 
 # %% ../nbs/06_data.ipynb #75ce0376
@@ -302,7 +340,7 @@ def kitti_focal(calib:Path) -> float|None:
     return float(row[0]) if row else None
 
 def kitti_annotated_entries(root:Path, # the raw data: `<date>/<drive>/image_02/data/<frame>.png`
-                            gt_root:Path, # data_depth_annotated (its train/ and val/, or one of them, or drives directly)
+                            gt_root:Path, # data_depth_annotated (its train/ and val/, one of them, or drives directly)
                            ) -> tuple[list[tuple[int, str, Path, Path, float|None]], int]:
     "The (index, drive, rgb, depth, focal) entries of every annotated frame with its image, and how many had no image."
     entries, skipped = [], 0
@@ -311,8 +349,10 @@ def kitti_annotated_entries(root:Path, # the raw data: `<date>/<drive>/image_02/
         rgb = root/drive[:10]/drive/'image_02'/'data'/depth.name
         if not rgb.is_file(): skipped += 1; continue
         entries.append((len(entries), drive, rgb, depth, kitti_focal(root/drive[:10]/'calib_cam_to_cam.txt')))
-    if not entries: raise ValueError(f"{gt_root}: no annotated depth <drive>/{KITTI_GT}/*.png with its image <date>/<drive>/image_02/data/*.png under {root}"
-                                     + (f" ({skipped} depth maps without their image)" if skipped else ''))
+    if not entries:
+        raise ValueError(f"{gt_root}: no annotated depth <drive>/{KITTI_GT}/*.png with its image "
+                         f"<date>/<drive>/image_02/data/*.png under {root}"
+                         + (f" ({skipped} depth maps without their image)" if skipped else ''))
     return entries, skipped
 
 # %% ../nbs/06_data.ipynb #9efbe45b
@@ -330,20 +370,26 @@ class BTSList(torch.utils.data.Dataset):
         self.gt_root = Path(gt_root) if gt_root is not None else self.root
         if not self.list_file.is_file(): raise FileNotFoundError(f"{self.list_file}: no such list file")
         self.entries, self.skipped = bts_list_entries(self.list_file, self.root, self.gt_root)
-        if not self.entries: raise ValueError(f"{self.list_file}: none of its {self.skipped} entries has a depth file under {self.gt_root}")
+        if not self.entries:
+            raise ValueError(f"{self.list_file}: none of its {self.skipped} entries has a depth file under "
+                             f"{self.gt_root}")
 
     def __len__(self): return len(self.entries)
-    def __repr__(self): return f"{type(self).__name__}({self.dataset}, n={len(self)}, skipped={self.skipped}, " + (f"list='{self.list_file}')" if self.list_file else f"gt_root='{self.gt_root}')")
+    def __repr__(self):
+        return (f"{type(self).__name__}({self.dataset}, n={len(self)}, skipped={self.skipped}, "
+                + (f"list='{self.list_file}')" if self.list_file else f"gt_root='{self.gt_root}')"))
     def __getitem__(self, i:int) -> dict:
-        "Entry `i`: `image`, `depth` (metres, 0 = no measurement), `frame` (line in the list), `scene` (folder or drive), `focal`."
+        ("Entry `i`: `image`, `depth` (metres, 0 = no measurement), `frame` (line in the list), "
+         "`scene` (folder or drive), `focal`.")
         line, scene, rgb, depth, focal = self.entries[i]
         image, d = read_pair(rgb, depth, DEPTH_SCALES[self.dataset])
         return dict(image=image, depth=d, frame=line, scene=scene, focal=focal)
 
 class KITTIEigen(BTSList):
-    "KITTI frames from a BTS-format list file, or every annotated frame of the official layout; items as `NYUDepthV2`'s, plus `focal`."
+    ("KITTI frames from a BTS-format list file, or every annotated frame of the official layout; "
+     "items as `NYUDepthV2`'s, plus `focal`.")
     def __init__(self, root:str|Path, # the KITTI raw data folder (`<date>/<drive>/image_02/data/*.png`)
-                 list_file:str|Path|None=None, # e.g. eigen_test_files_with_gt.txt ('<rgb> <depth or None> <focal>'); None: the official layout
+                 list_file:str|Path|None=None, # e.g. eigen_test_files_with_gt.txt ('<rgb> <depth or None> <focal>'); None: official layout
                  gt_root:str|Path|None=None, # the depth folder (data_depth_annotated: `<drive>/proj_depth/groundtruth/image_02/*.png`); None: `root`
                 ):
         if list_file is not None: return super().__init__(root, list_file, 'kitti', gt_root)

@@ -16,10 +16,12 @@ from .pretrained import Pretrained
 __all__ = ['NYU_CROP', 'KITTI_RANGE', 'PRESETS', 'LOGIT_SCALE', 'log_bins', 'preset_config', 'DepthCLIP']
 
 # %% ../nbs/08_depthclip.ipynb #437f2c41
-NYU_CROP = (56, 472, 60, 604)   # top, bottom, left, right on a 480x640 frame: the official 416x544 box (the protocol's input crop)
+# top, bottom, left, right on a 480x640 frame: the official 416x544 box (the protocol's input crop)
+NYU_CROP = (56, 472, 60, 604)
 
 def log_bins(near:float, far:float, n:int=7) -> list[float]:
-    "`n` bin centres (metres) splitting [near, far] into equal ratios: each centre the geometric middle of its interval."
+    ("`n` bin centres (metres) splitting [near, far] into equal ratios: each centre the geometric middle of its "
+     "interval.")
     if not 0 < near < far: raise ValueError(f"need 0 < near < far, not near={near}, far={far}")
     edges = np.geomspace(near, far, n + 1)
     return [round(float(c), 2) for c in np.sqrt(edges[:-1] * edges[1:])]
@@ -30,7 +32,8 @@ PRESETS = {
                      features='layer4', mean=IMAGENET_MEAN, std=IMAGENET_STD, crop=None, long_side=544, upto_eot=False),
     'dense': dict(classes=DEPTH_CLASSES, bins=DEPTH_BINS, templates=TEMPLATES, objects=['object'], temperature=0.1,
                   features='attnpool-dense', mean=CLIP_MEAN, std=CLIP_STD, crop=None, long_side=544, upto_eot=False),
-    'kitti': dict(classes=DEPTH_CLASSES, bins=log_bins(*KITTI_RANGE), templates=TEMPLATES, objects=['object'], temperature=0.1,
+    'kitti': dict(classes=DEPTH_CLASSES, bins=log_bins(*KITTI_RANGE), templates=TEMPLATES, objects=['object'],
+                  temperature=0.1,
                   features='layer4', mean=IMAGENET_MEAN, std=IMAGENET_STD, crop=None, long_side=1216, upto_eot=False),
 }
 LOGIT_SCALE = 100.   # the official code's fixed CLIP logit scale
@@ -42,9 +45,11 @@ def preset_config(preset:str='official', **overrides) -> dict:
     bad = set(overrides) - set(PRESETS[preset])
     if bad: raise TypeError(f"unknown DepthCLIP setting(s) {', '.join(sorted(bad))}: use {', '.join(PRESETS[preset])}")
     cfg = {**PRESETS[preset], **overrides}
-    if len(cfg['bins']) != len(cfg['classes']): raise ValueError(f"{len(cfg['bins'])} bins for {len(cfg['classes'])} distance classes: give one bin per class")
+    if len(cfg['bins']) != len(cfg['classes']):
+        raise ValueError(f"{len(cfg['bins'])} bins for {len(cfg['classes'])} distance classes: give one bin per class")
     if not cfg['temperature'] > 0: raise ValueError(f"temperature must be positive, not {cfg['temperature']}")
-    if cfg['features'] not in FEATURE_MODES: raise ValueError(f"unknown feature mode {cfg['features']!r}: use one of {', '.join(FEATURE_MODES)}")
+    if cfg['features'] not in FEATURE_MODES:
+        raise ValueError(f"unknown feature mode {cfg['features']!r}: use one of {', '.join(FEATURE_MODES)}")
     return cfg
 
 # %% ../nbs/08_depthclip.ipynb #294a0a33
@@ -58,7 +63,8 @@ class DepthCLIP(Pretrained, Predictor, nn.Module):
                  preset:str='official', # 'official' (the paper's code), 'dense', or 'kitti' (0-80 m bins, clipdepth's choice)
                  device=None, # where to build a CLIP given by reference (None: CUDA when available); a model stays where it is
                  tokenizer=None, # defaults to open_clip's CLIP BPE tokenizer
-                 **overrides): # classes, bins, templates, objects, temperature, features, mean, std, crop, long_side, upto_eot
+                 # classes, bins, templates, objects, temperature, features, mean, std, crop, long_side, upto_eot
+                 **overrides):
         super().__init__()
         clip, ref = resolve_clip(clip, device)
         self.clip, self.tokenizer, self.preset = clip, tokenizer or open_clip.get_tokenizer('RN50'), preset
@@ -67,8 +73,10 @@ class DepthCLIP(Pretrained, Predictor, nn.Module):
         self.features, self.temperature = self.cfg['features'], float(self.cfg['temperature'])
         dev = next(clip.parameters()).device
         self.register_buffer('bins', torch.tensor(self.cfg['bins'], dtype=torch.float32, device=dev), persistent=False)
-        self.register_buffer('mean', torch.tensor(self.cfg['mean'], dtype=torch.float32, device=dev).view(3, 1, 1), persistent=False)
-        self.register_buffer('std', torch.tensor(self.cfg['std'], dtype=torch.float32, device=dev).view(3, 1, 1), persistent=False)
+        self.register_buffer('mean', torch.tensor(self.cfg['mean'], dtype=torch.float32, device=dev).view(3, 1, 1),
+                             persistent=False)
+        self.register_buffer('std', torch.tensor(self.cfg['std'], dtype=torch.float32, device=dev).view(3, 1, 1),
+                             persistent=False)
         self.prompts = depth_prompts(self.cfg['classes'], self.cfg['templates'], self.cfg['objects'])
         self.eval()
 

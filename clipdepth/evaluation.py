@@ -28,28 +28,37 @@ PROTOCOLS = {
     'eigen': dict(resize=True, predict_crop=None, metrics=SCORING['nyu']),
     'kitti-garg': dict(resize=True, predict_crop=None, metrics=SCORING['kitti']),
     'adapters': dict(resize=False, predict_crop=NYU_CROP, metrics=SCORING['adapters']),  # Wu & Fu's code
-    'kitti-kb': dict(resize=True, predict_crop=None, metrics=SCORING['kitti'], input_crop='kb'),   # CaBins' (and BTS/AdaBins') --do_kb_crop
+    # CaBins' (and BTS/AdaBins') --do_kb_crop
+    'kitti-kb': dict(resize=True, predict_crop=None, metrics=SCORING['kitti'], input_crop='kb'),
 }
 
 # %% ../nbs/09_evaluation.ipynb #48d321fd
 def predictor_fn(model, batch_size:int, crop='model'):
-    "A function from a list of uint8 images to a list of HxW depth maps: a `Predictor`'s `predict` on the input `crop` (or the same method of a router such as `SceneBins`), or a function per image."
-    if isinstance(model, Predictor) or hasattr(model, 'predict'): return lambda images: model.predict(list(images), batch_size=batch_size, crop=crop)
+    ("A function from a list of uint8 images to a list of HxW depth maps: a `Predictor`'s `predict` on the input "
+     "`crop` (or the same method of a router such as `SceneBins`), or a function per image.")
+    if isinstance(model, Predictor) or hasattr(model, 'predict'):
+        return lambda images: model.predict(list(images), batch_size=batch_size, crop=crop)
     if callable(model): return lambda images: [model(im) for im in images]
-    raise TypeError(f"cannot evaluate a {type(model).__name__}: give a clipdepth model (a Predictor) or a function image -> depth")
+    raise TypeError(f"cannot evaluate a {type(model).__name__}: give a clipdepth model (a Predictor) "
+                    "or a function image -> depth")
 
 def _to_gt(pred:np.ndarray, gt:np.ndarray, resize:bool, frame) -> np.ndarray:
     "`pred` as float32 at the ground truth's size (bilinear) when the protocol allows it."
     pred = np.asarray(pred, dtype=np.float32)
     if pred.shape == gt.shape: return pred
-    if not resize: raise ValueError(f"frame {frame}: prediction is {pred.shape[1]}x{pred.shape[0]} but ground truth is {gt.shape[1]}x{gt.shape[0]}; this protocol scores predictions at the ground truth's size")
-    return F.interpolate(torch.from_numpy(pred)[None, None], size=gt.shape, mode='bilinear', align_corners=False)[0, 0].numpy()
+    if not resize:
+        raise ValueError(f"frame {frame}: prediction is {pred.shape[1]}x{pred.shape[0]} but ground truth is "
+                         f"{gt.shape[1]}x{gt.shape[0]}; this protocol scores predictions at the ground truth's size")
+    return F.interpolate(torch.from_numpy(pred)[None, None], size=gt.shape, mode='bilinear',
+                         align_corners=False)[0, 0].numpy()
 
 def _check_no_holes(pred:np.ndarray, gt:np.ndarray, crop, frame, protocol:str):
     "Refuse predictions with 0 ('no prediction') where the protocol scores every valid pixel."
     holes = (pred <= 0) & (gt > 0) & crop_mask(crop, *gt.shape)
-    if holes.any(): raise ValueError(f"frame {frame}: the model predicted 0 (no prediction) at {holes.sum()} scored pixels; "
-                                     f"protocol {protocol!r} scores the whole crop (a model with a crop= setting leaves pixels out: use crop=None)")
+    if holes.any():
+        raise ValueError(f"frame {frame}: the model predicted 0 (no prediction) at {holes.sum()} scored pixels; "
+                         f"protocol {protocol!r} scores the whole crop "
+                         "(a model with a crop= setting leaves pixels out: use crop=None)")
 
 # %% ../nbs/09_evaluation.ipynb #8a262e2f
 class EvalResult:
@@ -66,7 +75,8 @@ class EvalResult:
     def table(self, metrics=('d1', 'd2', 'd3', 'abs_rel', 'log10', 'rmse')) -> str:
         "The summary and pooled metrics as a small text table."
         head = f"{'':10}" + ''.join(f'{m:>9}' for m in metrics)
-        rows = [f"{name:10}" + ''.join(f'{d[m]:9.3f}' for m in metrics) for name, d in [('mean', self.summary), ('pooled', self.pooled)]]
+        rows = [f"{name:10}" + ''.join(f'{d[m]:9.3f}' for m in metrics) for name,
+                d in [('mean', self.summary), ('pooled', self.pooled)]]
         aligned = f", {self.info['align']}-aligned" if self.info.get('align') else ''
         return '\n'.join([f"{self.protocol}{aligned}: {self.summary['n_images']} images", head, *rows])
 
@@ -93,7 +103,8 @@ def as_list(batch:list) -> list:
     return batch
 
 def crop_inputs(batch:list[dict], crop) -> list[dict]:
-    "The items of `batch` with image and ground truth cut to `crop` (a `crop_box` crop; None: unchanged), before predicting."
+    ("The items of `batch` with image and ground truth cut to `crop` (a `crop_box` crop; None: unchanged), "
+     "before predicting.")
     if crop is None: return batch
     out = []
     for it in batch:
@@ -107,7 +118,8 @@ def score_batch(batch:list[dict], preds:list, acc:MetricAccumulator, p:dict, pro
     for item, pred in zip(batch, preds):
         gt = item['depth']
         pred = _to_gt(pred, gt, p['resize'], item['frame'])
-        if p['metrics'].get('min_pred') is None: _check_no_holes(pred, gt, p['metrics']['crop'], item['frame'], protocol)
+        if p['metrics'].get('min_pred') is None:
+            _check_no_holes(pred, gt, p['metrics']['crop'], item['frame'], protocol)
         rows.append(dict(frame=item['frame'], scene=item['scene'], **acc.update(pred, gt)[0]))
     return rows
 
@@ -120,12 +132,14 @@ def _join_processes(distributed:bool|None, model) -> tuple[int, int, bool]:
     started = not dist.is_initialized()
     on_cuda = isinstance(model, torch.nn.Module) and any(p.is_cuda for p in model.parameters())
     if on_cuda:
-        torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', '0'))); model.to(torch.device('cuda', torch.cuda.current_device()))
+        torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', '0')))
+        model.to(torch.device('cuda', torch.cuda.current_device()))
     if started: dist.init_process_group('nccl' if on_cuda else 'gloo')
     return dist.get_rank(), dist.get_world_size(), started
 
 def _gather_rows(rows:list[dict], acc:MetricAccumulator, world:int, n:int) -> tuple[list[dict], MetricAccumulator]:
-    "Every rank's rows and per-image statistics, in dataset order, merged into one accumulator as a single process would."
+    ("Every rank's rows and per-image statistics, in dataset order, merged into one accumulator as a single process "
+     "would.")
     parts = [None] * world
     dist.all_gather_object(parts, (rows, acc.stats))
     ordered = [None] * n
@@ -143,21 +157,24 @@ def evaluate(model, # anything with `predict(list of images)`, or a function ima
              device:str|torch.device|None=None, # move an nn.Module model here first; None leaves it where it is
              num_workers:int=0, # DataLoader processes decoding frames while the model runs
              progress:bool=True, # show a tqdm bar with the running abs_rel
-             align:str|None=None, # score each image after fitting it to its ground truth: 'median', 'lstsq', 'lstsq-disparity'
+             align:str|None=None, # score each image after fitting it to its gt: 'median', 'lstsq', 'lstsq-disparity'
              distributed:bool|None=None, # shard over torchrun's processes (None: when launched by torchrun, outside a process group)
             ) -> EvalResult:
     "Score `model` on `dataset` under `protocol`: per-image metrics, their mean, per-scene and pooled numbers."
     if protocol not in PROTOCOLS: raise ValueError(f"unknown protocol {protocol!r}: use one of {', '.join(PROTOCOLS)}")
     if len(dataset) == 0: raise ValueError("the dataset is empty")
-    if align not in ALIGNMENTS: raise ValueError(f"unknown align {align!r}: use one of {', '.join(map(str, ALIGNMENTS))}")
+    if align not in ALIGNMENTS:
+        raise ValueError(f"unknown align {align!r}: use one of {', '.join(map(str, ALIGNMENTS))}")
     if device is not None and isinstance(model, torch.nn.Module): model.to(resolve_device(device))
     p = PROTOCOLS[protocol]
     rank, world, started = _join_processes(distributed, model)
     mine = dataset if world == 1 else torch.utils.data.Subset(dataset, range(rank, len(dataset), world))
-    acc, predict = MetricAccumulator(**p['metrics'], align=align), predictor_fn(model, batch_size, p['predict_crop'] or 'model')
+    acc, predict = (MetricAccumulator(**p['metrics'], align=align),
+                    predictor_fn(model, batch_size, p['predict_crop'] or 'model'))
     loader = torch.utils.data.DataLoader(mine, batch_size=batch_size, num_workers=num_workers, collate_fn=as_list)
     t0, model_s, pending, rows = time.perf_counter(), 0.0, deque(), []
-    with ThreadPoolExecutor(1) as scorer, tqdm(total=len(mine), desc=f'evaluate ({protocol})', unit='img', disable=not progress or rank > 0) as bar:
+    with ThreadPoolExecutor(1) as scorer, tqdm(total=len(mine), desc=f'evaluate ({protocol})', unit='img',
+                                               disable=not progress or rank > 0) as bar:
         def collect():
             new = pending.popleft().result()
             rows.extend(new); bar.update(len(new))
@@ -171,7 +188,8 @@ def evaluate(model, # anything with `predict(list of images)`, or a function ima
             while pending and (pending[0].done() or len(pending) > 2): collect()
         while pending: collect()
     wall = time.perf_counter() - t0
-    info = dict(model=type(model).__name__, dataset=repr(dataset), align=align, batch_size=batch_size, num_workers=num_workers,
+    info = dict(model=type(model).__name__, dataset=repr(dataset), align=align, batch_size=batch_size,
+                num_workers=num_workers,
                 wall_seconds=wall, model_seconds=model_s, images_per_second=len(rows) / wall, processes=world)
     if world > 1:
         rows, acc = _gather_rows(rows, acc, world, len(dataset))

@@ -20,30 +20,38 @@ from fastcore.basics import patch
 __all__ = ['CONTROLS', 'BinExplorer', 'render', 'bar_values', 'Explorer', 'explore_bins', 'plot_point_clouds']
 
 # %% ../nbs/24_explore.ipynb #91a6503c
-CONTROLS = ('temperature', 'classes', 'bins', 'templates')   # the DepthCLIP settings the explorer changes: text side and head only
+# the DepthCLIP settings the explorer changes: text side and head only
+CONTROLS = ('temperature', 'classes', 'bins', 'templates')
 
 class BinExplorer:
-    "Figure 4, live, for one model and one image: dense features computed once; each change re-runs the text side and the head."
+    ("Figure 4, live, for one model and one image: dense features computed once; each change re-runs the text side "
+     "and the head.")
     def __init__(self, model:DepthCLIP, # the base model
                  image, # path, PIL image, uint8 array, or a dataset item (dict with image, depth)
                  depth=None, # ground truth (HxW metres, 0 = none), for GT
                  cell:tuple[int, int]|None=None, # (row, col) of the feature-map cell to show; None: the centre
                  title:str|None=None,
-                 upto_eot:bool=True): # new words run the text tower up to the end-of-text token (`prompts.encode_prompts`)
+                 # new words run the text tower up to the end-of-text token (`prompts.encode_prompts`)
+                 upto_eot:bool=True):
         if isinstance(image, dict): image, depth = image['image'], image.get('depth') if depth is None else depth
-        if not isinstance(model, DepthCLIP): raise TypeError(f"the bin explorer needs a DepthCLIP, not a {type(model).__name__}")
+        if not isinstance(model, DepthCLIP):
+            raise TypeError(f"the bin explorer needs a DepthCLIP, not a {type(model).__name__}")
         self.base, self.image, self.title, self.upto_eot = model, load_image(image), title, upto_eot
         self.depth = None if depth is None else np.asarray(depth, np.float64)
         if self.depth is not None and self.depth.shape != self.image.shape[:2]:
-            raise ValueError(f"depth is {self.depth.shape[1]}x{self.depth.shape[0]} but the image is {self.image.shape[1]}x{self.image.shape[0]}")
-        with torch.inference_mode(): self.features = dense_features(model.clip, model.preprocess(self.image)[None].to(model.device), model.features)
+            raise ValueError(f"depth is {self.depth.shape[1]}x{self.depth.shape[0]} but the image is "
+                             f"{self.image.shape[1]}x{self.image.shape[0]}")
+        with torch.inference_mode():
+            self.features = dense_features(model.clip, model.preprocess(self.image)[None].to(model.device),
+                                           model.features)
         self.grid, self.box = tuple(self.features.shape[-2:]), crop_box(model.cfg['crop'], *self.image.shape[:2])
         self.settings, self.cell = {}, None
         self.select(cell or (self.grid[0] // 2, self.grid[1] // 2)).update()
 
     def update(self, **settings) -> BinExplorer: # temperature, classes, bins, templates (as DepthCLIP takes them)
         "Apply new settings: a DepthCLIP with them (checked), its text embeddings, and the head on the cached features."
-        if bad := sorted(set(settings) - set(CONTROLS)): raise ValueError(f"the explorer changes {', '.join(CONTROLS)}, not {', '.join(bad)}")
+        if bad := sorted(set(settings) - set(CONTROLS)):
+            raise ValueError(f"the explorer changes {', '.join(CONTROLS)}, not {', '.join(bad)}")
         new = {**self.settings, **settings}
         model = variant_models(self.base, {'now': {**new, 'upto_eot': self.upto_eot}})['now']
         with torch.inference_mode(): self.weights = head_weights(model, self.features)[0].float().cpu().numpy()
@@ -53,7 +61,8 @@ class BinExplorer:
     def select(self, cell:tuple[int, int]) -> BinExplorer:
         "Show feature-map cell (row, col)."
         r, c = map(int, cell)
-        if not (0 <= r < self.grid[0] and 0 <= c < self.grid[1]): raise ValueError(f"cell {(r, c)} is outside the {self.grid[0]}x{self.grid[1]} feature map")
+        if not (0 <= r < self.grid[0] and 0 <= c < self.grid[1]):
+            raise ValueError(f"cell {(r, c)} is outside the {self.grid[0]}x{self.grid[1]} feature map")
         self.cell = (r, c)
         return self
 
@@ -61,10 +70,12 @@ class BinExplorer:
         "The feature-map cell that sees image pixel (y, x) (a click)."
         t, b, l, r = self.box
         if not (t <= y < b and l <= x < r): raise ValueError(f"pixel {(y, x)} is outside the model's region {self.box}")
-        return int((y - t) * self.grid[0] / (b - t) + 1e-9), int((x - l) * self.grid[1] / (r - l) + 1e-9)   # a cell's own corner is inside it
+        # a cell's own corner is inside it
+        return int((y - t) * self.grid[0] / (b - t) + 1e-9), int((x - l) * self.grid[1] / (r - l) + 1e-9)
 
 # %% ../nbs/24_explore.ipynb #75cd9c3e
-def _labels(ex:BinExplorer) -> list[str]: return [f'{c} ({b:g})' for c, b in zip(ex.model.cfg['classes'], ex.model.cfg['bins'])]
+def _labels(ex:BinExplorer) -> list[str]:
+    return [f'{c} ({b:g})' for c, b in zip(ex.model.cfg['classes'], ex.model.cfg['bins'])]
 
 def _state(ex:BinExplorer) -> dict:
     "What the figure shows: the cell's bar labels, its weights, Pred and GT (metres), and the coarse depth map."
@@ -72,7 +83,8 @@ def _state(ex:BinExplorer) -> dict:
     bins = np.asarray(ex.model.cfg['bins'], np.float64)
     rect = patch_rect(ex.cell, ex.grid, ex.box)
     gt = float('nan') if ex.depth is None else patch_depth(ex.depth, rect)
-    return dict(labels=_labels(ex), weights=w, pred=float(w @ bins), gt=gt, rect=rect, depth=np.tensordot(bins, ex.weights, 1))
+    return dict(labels=_labels(ex), weights=w, pred=float(w @ bins), gt=gt, rect=rect,
+                depth=np.tensordot(bins, ex.weights, 1))
 
 def _draw(ex:BinExplorer, fig) -> dict:
     "Draw `ex`'s state into the matplotlib (sub)figure `fig`; return the artists a change updates."
@@ -85,7 +97,8 @@ def _draw(ex:BinExplorer, fig) -> dict:
     H, W = ex.image.shape[:2]
     k, full = max(1, W // 320), (-.5, W - .5, H - .5, -.5)   # images drawn at about their displayed size: fast redraws
     axs[0].imshow(ex.image[::k, ::k], extent=full)
-    boxes = [ax.add_patch(Rectangle((lft - .5, top - .5), w, h, fill=False, lw=2, ec=ec)) for ax, ec in zip(axs[:2], ('red', 'cyan'))]
+    boxes = [ax.add_patch(Rectangle((lft - .5, top - .5), w, h, fill=False, lw=2, ec=ec)) for ax,
+             ec in zip(axs[:2], ('red', 'cyan'))]
     lo, hi = depth_range(s['depth'], ex.depth) if ex.depth is not None else depth_range(s['depth'])
     im = axs[1].imshow(s['depth'], cmap='magma_r', vmin=lo, vmax=hi, extent=(l - .5, r - .5, b - .5, t - .5))
     axs[1].set_xlim(-.5, ex.image.shape[1] - .5); axs[1].set_ylim(ex.image.shape[0] - .5, -.5)
@@ -96,7 +109,8 @@ def _draw(ex:BinExplorer, fig) -> dict:
     for ax in axs[:-1]: ax.set_xticks([]); ax.set_yticks([])
     bars = axs[-1]; bars.set_gid('bins')
     container = bars.barh(np.arange(len(s['labels'])), s['weights'], color='tab:blue', label='bin weights')
-    bars.set_yticks(np.arange(len(s['labels'])), s['labels'], fontsize=8); bars.set_ylim(len(s['labels']) - .5, -.5); bars.set_xlim(0, 1)
+    bars.set_yticks(np.arange(len(s['labels'])), s['labels'], fontsize=8)
+    bars.set_ylim(len(s['labels']) - .5, -.5); bars.set_xlim(0, 1)
     bars.set_title(_bar_title(ex, s), fontsize=9)
     if ex.title: fig.suptitle(ex.title, fontsize=10)
     return dict(boxes=boxes, depth=im, bars=list(container), ax=bars)
@@ -106,14 +120,17 @@ def _bar_title(ex:BinExplorer, s:dict) -> str:
     return f"cell {ex.cell}: Pred {s['pred']:.2f} m, GT {gt}"
 
 def _refresh(ex:BinExplorer, h:dict) -> bool:
-    "Update the artists `_draw` returned to `ex`'s state; False when the layout must change (another number of classes)."
+    ("Update the artists `_draw` returned to `ex`'s state; False when the layout must change (another number of "
+     "classes).")
     s = _state(ex)
     if len(s['weights']) != len(h['bars']): return False
     for bar, w in zip(h['bars'], s['weights']): bar.set_width(w)
-    h['ax'].set_yticks(np.arange(len(s['labels'])), s['labels'], fontsize=8); h['ax'].set_title(_bar_title(ex, s), fontsize=9)
+    h['ax'].set_yticks(np.arange(len(s['labels'])), s['labels'], fontsize=8)
+    h['ax'].set_title(_bar_title(ex, s), fontsize=9)
     top, lft, hh, ww = s['rect']
     for b in h['boxes']: b.set_xy((lft - .5, top - .5)); b.set_width(ww); b.set_height(hh)
-    h['depth'].set_data(s['depth']); h['depth'].set_clim(*(depth_range(s['depth'], ex.depth) if ex.depth is not None else depth_range(s['depth'])))
+    h['depth'].set_data(s['depth'])
+    h['depth'].set_clim(*(depth_range(s['depth'], ex.depth) if ex.depth is not None else depth_range(s['depth'])))
     return True
 
 def _render(panes:list[BinExplorer], width:float=13.) -> tuple:
@@ -133,7 +150,8 @@ def bar_values(fig) -> list[dict]:
 
 # %% ../nbs/24_explore.ipynb #7c7e415d
 class Explorer:
-    "The bin explorer: one or two panes (a second image or a second model), shared controls, a widget or a static figure."
+    ("The bin explorer: one or two panes (a second image or a second model), shared controls, "
+     "a widget or a static figure.")
     def __init__(self, panes:list[BinExplorer]):
         self.panes, self.controls, self._view, self._fig = list(panes), {}, None, None
 
@@ -148,7 +166,8 @@ class Explorer:
         return self
 
     def figure(self):
-        "The explorer's figure, brought up to date: its artists changed in place, or drawn anew when the layout must change."
+        ("The explorer's figure, brought up to date: its artists changed in place, or drawn anew when the layout must "
+         "change.")
         if self._fig is None or not all(_refresh(p, h) for p, h in zip(self.panes, self._handles)):
             self._fig, self._handles = _render(self.panes)
         return self._fig
@@ -156,7 +175,8 @@ class Explorer:
     def png(self) -> bytes:
         "The figure as PNG bytes (after the first, with its layout fixed: redraws skip the layout)."
         fig, buf = self.figure(), io.BytesIO()
-        fig.savefig(buf, format='png', pil_kwargs=dict(compress_level=1))   # fast to encode: it is redrawn on every change
+        # fast to encode: it is redrawn on every change
+        fig.savefig(buf, format='png', pil_kwargs=dict(compress_level=1))
         if fig.get_layout_engine() is not None: fig.set_layout_engine('none')
         return buf.getvalue()
 
@@ -167,7 +187,8 @@ class Explorer:
         except Exception: pass   # no ipywidgets or no kernel: the static figure stands
         return out
 
-    def __repr__(self): return f"Explorer({len(self.panes)} pane(s), cell {self.panes[0].cell}, settings {self.panes[0].settings})"
+    def __repr__(self):
+        return f"Explorer({len(self.panes)} pane(s), cell {self.panes[0].cell}, settings {self.panes[0].settings})"
 
 # %% ../nbs/24_explore.ipynb #122d406e
 def _floats(s:str) -> list[float]: return [float(v) for v in s.split(',') if v.strip()]
@@ -181,21 +202,25 @@ def widget(self:Explorer):
     except ImportError: raise ImportError("the interactive explorer needs ipywidgets: pip install ipywidgets") from None
     p, cfg = self.panes[0], self.panes[0].model.cfg
     c = self.controls
-    c['temperature'] = W.FloatLogSlider(value=cfg['temperature'], base=10, min=-2.5, max=1, step=0.05, description='temperature')
+    c['temperature'] = W.FloatLogSlider(value=cfg['temperature'], base=10, min=-2.5, max=1, step=0.05,
+                                        description='temperature')
     c['classes'] = W.Text(value=', '.join(cfg['classes']), description='classes', layout=W.Layout(width='95%'))
-    c['bins'] = W.Text(value=', '.join(f'{b:g}' for b in cfg['bins']), description='bins (m)', layout=W.Layout(width='95%'))
+    c['bins'] = W.Text(value=', '.join(f'{b:g}' for b in cfg['bins']), description='bins (m)',
+                       layout=W.Layout(width='95%'))
     c['template'] = W.Text(value=cfg['templates'][0], description='template')
     c['row'] = W.IntSlider(value=p.cell[0], min=0, max=p.grid[0] - 1, description='cell row')
     c['col'] = W.IntSlider(value=p.cell[1], min=0, max=p.grid[1] - 1, description='cell col')
     image, status = W.Image(value=self.png(), format='png'), W.HTML()
     def changed(_=None):
         try:
-            self.update(temperature=c['temperature'].value, classes=_words(c['classes'].value), bins=_floats(c['bins'].value),
+            self.update(temperature=c['temperature'].value, classes=_words(c['classes'].value),
+                        bins=_floats(c['bins'].value),
                         templates=[c['template'].value]).select((c['row'].value, c['col'].value))
             image.value, status.value = self.png(), ''
         except (ValueError, TypeError) as e: status.value = f'<span style="color:#b00">{e}</span>'
     for w in c.values(): w.observe(changed, names='value')
-    self._view = W.VBox([W.HBox([c['temperature'], c['template']]), c['classes'], c['bins'], W.HBox([c['row'], c['col']]), status, image])
+    self._view = W.VBox([W.HBox([c['temperature'], c['template']]), c['classes'], c['bins'],
+                         W.HBox([c['row'], c['col']]), status, image])
     self._view.changed = changed
     return self._view
 
@@ -204,9 +229,10 @@ def explore_bins(model:DepthCLIP, # the model to explore
                  depth=None, # its ground truth (HxW metres), for GT
                  compare=None, # a second image / dataset item, or a second DepthCLIP, shown side by side
                  cell:tuple[int, int]|None=None, # the feature-map cell to start on
-                 upto_eot:bool=True, # new words run the text tower up to the end-of-text token (False: all 77, as `model`)
+                 upto_eot:bool=True, # new words run the text tower up to the EOT token (False: all 77, as `model`)
                 ) -> Explorer:
-    "DepthCLIP's Figure 4, live: an image, its depth, and one cell's bin weights, with controls for the text side and the head."
+    ("DepthCLIP's Figure 4, live: an image, its depth, and one cell's bin weights, with controls for the text side "
+     "and the head.")
     if compare is None: return Explorer([BinExplorer(model, image, depth, cell, upto_eot=upto_eot)])
     two_models = isinstance(compare, DepthCLIP)
     second = (BinExplorer(compare, image, depth, cell, 'model 2', upto_eot) if two_models
@@ -232,7 +258,8 @@ def plot_point_clouds(clouds:dict, # {title: HxW depth map (metres)}, e.g. {'pre
         for i, (elev, azim) in enumerate(views):
             ax = fig.add_subplot(len(views), len(clouds), i * len(clouds) + j + 1, projection='3d')
             ax.scatter(p[:, 0], p[:, 2], -p[:, 1], c=col if col is not None else p[:, 2], s=0.5, depthshade=False)
-            ax.view_init(elev, azim); ax.set_xlim(-lim / 2, lim / 2); ax.set_ylim(0, lim); ax.set_zlim(-lim / 2, lim / 2)
+            ax.view_init(elev, azim)
+            ax.set_xlim(-lim / 2, lim / 2); ax.set_ylim(0, lim); ax.set_zlim(-lim / 2, lim / 2)
             ax.set_xlabel('x (m)', fontsize=7); ax.set_ylabel('z (m)', fontsize=7); ax.set_zlabel('−y (m)', fontsize=7)
             ax.tick_params(labelsize=6); ax.set_title(f'{name}, view {i + 1}', fontsize=9)
     if title: fig.suptitle(title)

@@ -80,7 +80,8 @@ def with_colorbar(rgb:np.ndarray, # the uint8 HxWx3 colour map (`colorize`)
     ax.tick_params(labelsize=max(6, min(12, H // 40))); ax.yaxis.label.set_size(max(6, min(12, H // 40)))
     canvas = FigureCanvasAgg(fig); canvas.draw()
     bar = np.asarray(canvas.buffer_rgba())[..., :3]
-    bar = np.pad(bar[:H, :W], ((0, max(0, H - bar.shape[0])), (0, max(0, W - bar.shape[1])), (0, 0)), constant_values=255)
+    bar = np.pad(bar[:H, :W], ((0, max(0, H - bar.shape[0])), (0, max(0, W - bar.shape[1])), (0, 0)),
+                 constant_values=255)
     return np.concatenate([rgb, bar], axis=1)
 
 # %% ../nbs/10_figures.ipynb #cf4238f7
@@ -108,7 +109,7 @@ def plot_depth_grid(images, # N images (paths, PIL images or uint8 arrays)
                     gts=None, # N ground-truth maps in metres (0 = no value), or None
                     preds=None, # N predicted maps, or a dict {column title: N maps}
                     row_titles=None, # N labels for the rows (e.g. frame ids)
-                    vmin:float|None=None, vmax:float|None=None, # depth range; None: `depth_range` of the gts (else preds)
+                    vmin:float|None=None, vmax:float|None=None, # depth range; None: `depth_range` of gts (else preds)
                     cmap=DEPTH_CMAP, # depth colormap
                     error:bool=False, # add an abs-rel error map per prediction (needs gts)
                     max_error:float=1.0, # abs rel drawn at full colour
@@ -125,11 +126,14 @@ def plot_depth_grid(images, # N images (paths, PIL images or uint8 arrays)
     preds = {} if preds is None else preds if isinstance(preds, dict) else {'Prediction': preds}
     preds = {k: _maps(v, len(images), f'preds[{k!r}]' if len(preds) > 1 else 'preds', shapes) for k, v in preds.items()}
     if error and gts is None: raise ValueError("error=True needs ground truth (gts)")
-    cols = ['Input'] + (['Ground truth'] if gts else []) + list(preds) + ([f'{k}: abs rel' for k in preds] if error else [])
+    cols = (['Input'] + (['Ground truth'] if gts else []) + list(preds)
+            + ([f'{k}: abs rel' for k in preds] if error else []))
     n_depth = len(cols) - 1 - (len(preds) if error else 0)
-    if n_depth and (vmin is None or vmax is None): vmin, vmax = depth_range(*(gts or [m for v in preds.values() for m in v]))
+    if n_depth and (vmin is None or vmax is None):
+        vmin, vmax = depth_range(*(gts or [m for v in preds.values() for m in v]))
     aspect = float(np.mean([h / w for h, w in shapes]))
-    fig = Figure(figsize=(panel_width * len(cols) + 1.2, panel_width * aspect * len(images) + 0.7), dpi=DPI, layout='constrained')
+    fig = Figure(figsize=(panel_width * len(cols) + 1.2, panel_width * aspect * len(images) + 0.7), dpi=DPI,
+                 layout='constrained')
     axs = fig.subplots(len(images), len(cols), squeeze=False)
     norm, err_norm, dmap, emap = Normalize(vmin, vmax), Normalize(0, max_error), _cmap(cmap), _cmap(ERROR_CMAP)
     for i, row in enumerate(axs):
@@ -137,7 +141,8 @@ def plot_depth_grid(images, # N images (paths, PIL images or uint8 arrays)
         row[0].imshow(images[i])
         for ax, d in zip(row[1:], depths): dim = ax.imshow(np.ma.masked_where(~_valid(d), d), cmap=dmap, norm=norm)
         if error:
-            for ax, v in zip(row[1 + n_depth:], preds.values()): eim = ax.imshow(_abs_rel_map(v[i], gts[i]), cmap=emap, norm=err_norm)
+            for ax, v in zip(row[1 + n_depth:], preds.values()):
+                eim = ax.imshow(_abs_rel_map(v[i], gts[i]), cmap=emap, norm=err_norm)
         for ax in row: _bare(ax)
         if row_titles is not None: row[0].set_ylabel(str(row_titles[i]))
     for ax, c in zip(axs[0], cols): ax.set_title(c)
@@ -173,7 +178,8 @@ def _bars(ax, weights:list[np.ndarray], labels:list[str], colors:list, title:str
     "One patch's horizontal bar chart: each model's bin weights, grouped by class."
     K, M = len(labels), len(weights)
     h = 0.8 / M
-    for j, (w, c) in enumerate(zip(weights, colors)): ax.barh(np.arange(K) + (j - (M - 1) / 2) * h, w, height=0.9 * h, color=c)
+    for j, (w, c) in enumerate(zip(weights, colors)):
+        ax.barh(np.arange(K) + (j - (M - 1) / 2) * h, w, height=0.9 * h, color=c)
     ax.set_yticks(np.arange(K), labels)
     ax.set_xlim(0, 1); ax.set_xticks([0, 0.5, 1]); ax.set_ylim(K - 0.5, -0.5)   # first class on top
     ax.set_title(title, fontsize=9, color=title_color, loc='left')
@@ -184,7 +190,8 @@ def _comparable(models:dict) -> None:
     for n, m in rest:
         for k in ('classes', 'crop', 'long_side'):
             if list(np.atleast_1d(m.cfg[k] or [])) != list(np.atleast_1d(m0.cfg[k] or [])):
-                raise ValueError(f"models {n0!r} and {n!r} differ in {k}: compare models with the same classes and input region")
+                raise ValueError(f"models {n0!r} and {n!r} differ in {k}: compare models with the same classes and "
+                                 "input region")
 
 def plot_bin_responses(model, # a `DepthCLIP`, or a dict {label: DepthCLIP} to compare (same classes and region)
                        image, # path, PIL image or uint8 array
@@ -201,7 +208,8 @@ def plot_bin_responses(model, # a `DepthCLIP`, or a dict {label: DepthCLIP} to c
     _comparable(models)
     img = load_image(image)
     gt = None if depth is None else _maps([depth], 1, 'depth', [img.shape[:2]])[0]
-    with torch.inference_mode(): ws = [m.bin_weights(m.preprocess(img)[None].to(m.device))[0].float().cpu().numpy() for m in models.values()]
+    with torch.inference_mode():
+        ws = [m.bin_weights(m.preprocess(img)[None].to(m.device))[0].float().cpu().numpy() for m in models.values()]
     bins = [m.bins.cpu().numpy().astype(np.float64) for m in models.values()]
     K, gh, gw = ws[0].shape
     patches = default_patches(gh, gw) if patches is None else [tuple(p) for p in patches]
@@ -219,7 +227,8 @@ def plot_bin_responses(model, # a `DepthCLIP`, or a dict {label: DepthCLIP} to c
     ax = left.subplots(); ax.imshow(img); _bare(ax)
     t, b, l, r = box
     ax.add_patch(Rectangle((l - 0.5, t - 0.5), r - l, b - t, fill=False, ls='--', lw=1, ec='white'))
-    with sns.axes_style('whitegrid'): bar_axs = right.subplots(n_rows, 2, sharex=True, sharey=True, squeeze=False).ravel()
+    with sns.axes_style('whitegrid'):
+        bar_axs = right.subplots(n_rows, 2, sharex=True, sharey=True, squeeze=False).ravel()
     for i, ((pr, pc), col, bax) in enumerate(zip(patches, colors, bar_axs), 1):
         top, lft, h, wd = patch_rect((pr, pc), (gh, gw), box)
         ax.add_patch(Rectangle((lft - 0.5, top - 0.5), wd, h, fill=False, lw=2, ec=col))
@@ -227,18 +236,24 @@ def plot_bin_responses(model, # a `DepthCLIP`, or a dict {label: DepthCLIP} to c
                 bbox=dict(fc=col, ec='none', pad=1))
         preds = ' / '.join(f'{w[:, pr, pc] @ bn:.2f}' for w, bn in zip(ws, bins))
         gt_txt = '' if gt is None else f'   GT {_fmt_m(patch_depth(gt, (top, lft, h, wd)))}'
-        _bars(bax, [w[:, pr, pc] for w in ws], labels, [col] if len(ws) == 1 else model_colors, f'{i}:  Pred {preds} m{gt_txt}', col)
+        _bars(bax, [w[:, pr, pc] for w in ws], labels, [col] if len(ws) == 1 else model_colors,
+              f'{i}:  Pred {preds} m{gt_txt}', col)
     for j, bax in enumerate(bar_axs):
         if j >= len(patches): bax.set_visible(False)
         elif j + 2 >= len(patches): bax.set_xlabel('softmax weight'); bax.xaxis.set_tick_params(labelbottom=True)
-    if len(models) > 1: right.legend(bar_axs[0].containers, list(models), loc='outside lower center', ncols=len(models), frameon=False, fontsize=9)
-    ax.set_title(' vs '.join(models) + (f' features, T = {first.temperature:g}' if len(models) == 1 else ' (Pred in this order)'), fontsize=10)
+    if len(models) > 1:
+        right.legend(bar_axs[0].containers, list(models), loc='outside lower center', ncols=len(models), frameon=False,
+                     fontsize=9)
+    ax.set_title(' vs '.join(models)
+                 + (f' features, T = {first.temperature:g}' if len(models) == 1 else ' (Pred in this order)'),
+                 fontsize=10)
     if title: fig.suptitle(title)
     return fig
 
 # %% ../nbs/10_figures.ipynb #23b83d8b
 TABLE_METRICS = ('d1', 'd2', 'd3', 'abs_rel', 'log10', 'rmse')   # DepthCLIP's column order
-METRIC_LABELS = {'d1': 'δ₁ ↑', 'd2': 'δ₂ ↑', 'd3': 'δ₃ ↑', 'abs_rel': 'abs rel ↓', 'sq_rel': 'sq rel ↓', 'rmse': 'rmse ↓',
+METRIC_LABELS = {'d1': 'δ₁ ↑', 'd2': 'δ₂ ↑', 'd3': 'δ₃ ↑', 'abs_rel': 'abs rel ↓', 'sq_rel': 'sq rel ↓',
+                 'rmse': 'rmse ↓',
                  'rmse_log': 'rmse log ↓', 'log10': 'log10 ↓', 'silog': 'SILog ↓'}
 
 def _summary(result) -> dict:
@@ -298,7 +313,8 @@ def plot_ablation(table, # rows (dicts with 'variant' and metrics), or an object
     names, y = [r['variant'] for r in rows], np.arange(len(rows))
     h = 0.4 if paper else 0.7
     c_ours, c_paper = sns.color_palette('deep', 2)
-    fig = Figure(figsize=(3.6 * len(metrics) + 0.14 * max(map(len, names)) + 0.6, (0.55 if paper else 0.35) * len(rows) + 1.3),
+    fig = Figure(figsize=(3.6 * len(metrics) + 0.14 * max(map(len, names)) + 0.6,
+                          (0.55 if paper else 0.35) * len(rows) + 1.3),
                  dpi=DPI, layout='constrained')
     with sns.axes_style('whitegrid'): axs = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
     for ax, m in zip(axs, metrics):
@@ -315,7 +331,8 @@ def plot_ablation(table, # rows (dicts with 'variant' and metrics), or an object
         ax.set_xlabel(METRIC_LABELS.get(m, m))
         ax.set_yticks(y, names)
     axs[0].invert_yaxis()
-    if paper: fig.legend(*axs[0].get_legend_handles_labels(), loc='outside lower center', ncols=2, fontsize=9, frameon=False)
+    if paper:
+        fig.legend(*axs[0].get_legend_handles_labels(), loc='outside lower center', ncols=2, fontsize=9, frameon=False)
     if title: fig.suptitle(title)
     return fig
 
@@ -332,7 +349,8 @@ def plot_confusion(true:list[str], # the true label of each item
     if len(true) != len(pred): raise ValueError(f"{len(true)} true labels but {len(pred)} predictions")
     if not true: raise ValueError("no labels to count")
     cols = list(labels) if labels is not None else sorted(set(true) | set(pred))
-    if unknown := sorted(set(pred) - set(cols)): raise ValueError(f"predicted label(s) {', '.join(unknown)} not in labels")
+    if unknown := sorted(set(pred) - set(cols)):
+        raise ValueError(f"predicted label(s) {', '.join(unknown)} not in labels")
     rows = [c for c in cols if c in set(true)] + sorted(set(true) - set(cols))
     counts = np.zeros((len(rows), len(cols)), int)
     for t, p in zip(true, pred): counts[rows.index(t), cols.index(p)] += 1
@@ -360,7 +378,8 @@ def plot_losses(runs:dict, # name -> a `TrainRun` (anything with `.losses`) or a
         y = np.asarray(getattr(run, 'losses', run), float)
         line, = ax.plot(y, alpha=0.25)
         k = max(1, min(smooth, len(y)))
-        ax.plot(np.arange(k - 1, len(y)), np.convolve(y, np.ones(k) / k, mode='valid'), color=line.get_color(), label=name)
+        ax.plot(np.arange(k - 1, len(y)), np.convolve(y, np.ones(k) / k, mode='valid'), color=line.get_color(),
+                label=name)
     ax.set_xlabel('step'); ax.set_ylabel('training loss'); ax.legend(fontsize=8); ax.grid(alpha=0.3, which='both')
     if log: ax.set_yscale('log')
     fig.tight_layout()

@@ -36,12 +36,14 @@ def shift_intrinsics(K:np.ndarray, # (3, 3) camera matrix
 from pathlib import Path
 from .core import atomic_write
 
-KITTI_INTRINSICS = (721.5377, 721.5377, 609.5593, 172.8540)   # fx, fy, cx, cy of KITTI's P_rect_02, 2011_09_26 (1242x375)
-INTRINSICS = {'nyu': (NYU_INTRINSICS, (480, 640)), 'kitti': (KITTI_INTRINSICS, (375, 1242))}   # preset: (fx, fy, cx, cy), (h, w)
+# fx, fy, cx, cy of KITTI's P_rect_02, 2011_09_26 (1242x375)
+KITTI_INTRINSICS = (721.5377, 721.5377, 609.5593, 172.8540)
+# preset: (fx, fy, cx, cy), (h, w)
+INTRINSICS = {'nyu': (NYU_INTRINSICS, (480, 640)), 'kitti': (KITTI_INTRINSICS, (375, 1242))}
 
 def camera_intrinsics(spec, # 'nyu', 'kitti', 'fx,fy,cx,cy', (fx, fy, cx, cy) at this image's size, or a (3, 3) matrix
                       h:int, w:int, # the image's size
-                      focal:float|None=None, # a preset's fx = fy replaced by this (e.g. a KITTI frame's, from its list file)
+                      focal:float|None=None, # replaces a preset's fx = fy (e.g. a KITTI frame's, from its list file)
                      ) -> tuple[float, float, float, float]:
     "(fx, fy, cx, cy) of an `h` x `w` image: a preset scaled to its size (pixel centres kept), or the given values."
     if isinstance(spec, str) and spec in INTRINSICS:
@@ -52,10 +54,12 @@ def camera_intrinsics(spec, # 'nyu', 'kitti', 'fx,fy,cx,cy', (fx, fy, cx, cy) at
     if isinstance(spec, str):
         try: spec = [float(v) for v in spec.split(',')]
         except ValueError: spec = None
-        if spec is None or len(spec) != 4: raise ValueError(f"intrinsics must be {', '.join(INTRINSICS)} or 'fx,fy,cx,cy', not {spec!r}")
+        if spec is None or len(spec) != 4:
+            raise ValueError(f"intrinsics must be {', '.join(INTRINSICS)} or 'fx,fy,cx,cy', not {spec!r}")
     K = np.asarray(spec, np.float64)
     if K.shape == (3, 3): return K[0, 0], K[1, 1], K[0, 2], K[1, 2]
-    if K.shape != (4,) or not (K[:2] > 0).all(): raise ValueError(f"intrinsics {K.tolist()} are not fx, fy, cx, cy with positive focal lengths")
+    if K.shape != (4,) or not (K[:2] > 0).all():
+        raise ValueError(f"intrinsics {K.tolist()} are not fx, fy, cx, cy with positive focal lengths")
     return tuple(K.tolist())
 
 def focal_from_list(list_file:str|Path, # a BTS-format list: '<rgb> <depth or None> <focal>' per line
@@ -87,7 +91,8 @@ def depth_to_points(depth, # HxW metres (numpy or torch); 0, negative or non-fin
     z = d[v, u].astype(np.float64)
     pts = np.stack([(u - cx) * z / fx, (v - cy) * z / fy, z], 1).astype(np.float32)
     if image is None: return pts, None
-    if np.shape(image)[:2] != d.shape: raise ValueError(f"image is {np.shape(image)[1]}x{np.shape(image)[0]} but depth is {w}x{h}")
+    if np.shape(image)[:2] != d.shape:
+        raise ValueError(f"image is {np.shape(image)[1]}x{np.shape(image)[0]} but depth is {w}x{h}")
     return pts, np.asarray(image, np.uint8)[v, u, :3]
 
 # %% ../nbs/05_geometry.ipynb #4ed80943
@@ -98,7 +103,8 @@ def write_ply(path:str|Path, # the .ply file
     "Write `points` (and their colours) as a binary little-endian PLY file, atomically."
     pts = np.asarray(points, np.float32)
     if pts.ndim != 2 or pts.shape[1] != 3: raise ValueError(f"points have shape {pts.shape}: expected (N, 3)")
-    fields = [('x', '<f4'), ('y', '<f4'), ('z', '<f4')] + ([('red', 'u1'), ('green', 'u1'), ('blue', 'u1')] if colors is not None else [])
+    fields = ([('x', '<f4'), ('y', '<f4'), ('z', '<f4')]
+              + ([('red', 'u1'), ('green', 'u1'), ('blue', 'u1')] if colors is not None else []))
     rows = np.empty(len(pts), fields)
     rows['x'], rows['y'], rows['z'] = pts.T
     if colors is not None:
@@ -106,7 +112,8 @@ def write_ply(path:str|Path, # the .ply file
         if c.shape != pts.shape: raise ValueError(f"colors have shape {c.shape} but points have {pts.shape}")
         rows['red'], rows['green'], rows['blue'] = c.astype(np.uint8).T
     props = ''.join(f"property {'float' if t == '<f4' else 'uchar'} {n}\n" for n, t in fields)
-    header = f"ply\nformat binary_little_endian 1.0\ncomment written by clipdepth\nelement vertex {len(pts)}\n{props}end_header\n"
+    header = ("ply\nformat binary_little_endian 1.0\ncomment written by clipdepth\nelement vertex "
+              f"{len(pts)}\n{props}end_header\n")
     with atomic_write(path) as f: f.write(header.encode('ascii')); f.write(rows.tobytes())
     return Path(path)
 
@@ -125,7 +132,8 @@ def rigid_transform(rx:float=0., ry:float=0., rz:float=0., # rotations (radians)
 # %% ../nbs/05_geometry.ipynb #ff2ff7aa
 def pixel_grid(h:int, w:int, device=None, dtype=torch.float32) -> torch.Tensor:
     "(3, h·w) homogeneous pixel coordinates (u, v, 1), row by row."
-    v, u = torch.meshgrid(torch.arange(h, device=device, dtype=dtype), torch.arange(w, device=device, dtype=dtype), indexing='ij')
+    v, u = torch.meshgrid(torch.arange(h, device=device, dtype=dtype), torch.arange(w, device=device, dtype=dtype),
+                          indexing='ij')
     return torch.stack([u.flatten(), v.flatten(), torch.ones(h * w, device=device, dtype=dtype)])
 
 def inverse_warp(source:torch.Tensor, # (B, C, H, W) source view

@@ -17,11 +17,13 @@ METRICS = ('abs_rel', 'sq_rel', 'rmse', 'rmse_log', 'log10', 'silog', 'd1', 'd2'
 NYU_CROPS = {'eigen': (45, 471, 41, 601), 'depthclip': (45, 471, 46, 601)}
 GARG_CROP = (0.40810811, 0.99189189, 0.03594771, 0.96405229)
 KB_SIZE = (352, 1216)
-SCORING = {   # how each protocol scores: crop, ground-truth range, prediction floor (`evaluation.PROTOCOLS` adds the resizing)
+# how each protocol scores: crop, ground-truth range, prediction floor (`evaluation.PROTOCOLS` adds the resizing)
+SCORING = {
     'depthclip': dict(crop='depthclip', min_depth=1e-3, max_depth=10.0, min_pred=1e-3),
     'nyu': dict(crop='eigen', min_depth=1e-3, max_depth=10.0),
     'kitti': dict(crop='garg', min_depth=1e-3, max_depth=80.0),
-    'adapters': dict(crop=(56, 472, 60, 604), min_depth=1e-3, max_depth=10.0, min_pred=1e-3),   # the adapters' metrics.py: the whole 416x544 box
+    # the adapters' metrics.py: the whole 416x544 box
+    'adapters': dict(crop=(56, 472, 60, 604), min_depth=1e-3, max_depth=10.0, min_pred=1e-3),
 }
 
 # %% ../nbs/04_metrics.ipynb #f7ec0b04
@@ -33,14 +35,20 @@ def crop_box(crop:str|tuple|None, # 'eigen', 'depthclip', 'garg', 'kb', (top, bo
     if not isinstance(crop, str):
         if len(crop) != 4: raise ValueError(f"crop box {tuple(crop)} is not (top, bottom, left, right)")
         t, b, l, r = map(int, crop)
-        if not (0 <= t < b <= 480 and 0 <= l < r <= 640): raise ValueError(f"crop box {tuple(crop)} does not fit a 640x480 frame")
+        if not (0 <= t < b <= 480 and 0 <= l < r <= 640):
+            raise ValueError(f"crop box {tuple(crop)} does not fit a 640x480 frame")
         return round(t * h / 480), round(b * h / 480), round(l * w / 640), round(r * w / 640)
     if crop in NYU_CROPS:
-        if (h, w) != (480, 640): raise ValueError(f"crop {crop!r} is defined on 480x640 NYU maps, not {w}x{h}: resize to 480x640 or use crop=None")
+        if (h, w) != (480, 640):
+            raise ValueError(f"crop {crop!r} is defined on 480x640 NYU maps, not {w}x{h}: "
+                             "resize to 480x640 or use crop=None")
         return NYU_CROPS[crop]
     if crop == 'garg': return tuple(int(f * s) for f, s in zip(GARG_CROP, (h, h, w, w)))
-    if crop != 'kb': raise ValueError(f"unknown crop {crop!r}: use {', '.join([*NYU_CROPS, 'garg', 'kb'])}, a (top, bottom, left, right) box, or None")
-    if h < KB_SIZE[0] or w < KB_SIZE[1]: raise ValueError(f"crop 'kb' needs a map of at least {KB_SIZE[1]}x{KB_SIZE[0]}, not {w}x{h}")
+    if crop != 'kb':
+        raise ValueError(f"unknown crop {crop!r}: use {', '.join([*NYU_CROPS, 'garg', 'kb'])}, a (top, bottom, left, "
+                         "right) box, or None")
+    if h < KB_SIZE[0] or w < KB_SIZE[1]:
+        raise ValueError(f"crop 'kb' needs a map of at least {KB_SIZE[1]}x{KB_SIZE[0]}, not {w}x{h}")
     return h - KB_SIZE[0], h, (w - KB_SIZE[1]) // 2, (w - KB_SIZE[1]) // 2 + KB_SIZE[1]
 
 def crop_mask(crop, # a `crop_box` crop, or None for the whole map
@@ -58,7 +66,8 @@ def _as_maps(x, name:str) -> np.ndarray:
     if torch.is_tensor(x): x = x.detach().to('cpu', torch.float64).numpy()
     x = np.asarray(x, dtype=np.float64)
     if x.ndim == 4 and x.shape[1] == 1: x = x[:, 0]
-    if x.ndim in (3, 4) and x.shape[-1] == 1: x = x[..., 0]   # HxWx1 (an image with its channel last) is one image, BxHxWx1 a batch
+    # HxWx1 (an image with its channel last) is one image, BxHxWx1 a batch
+    if x.ndim in (3, 4) and x.shape[-1] == 1: x = x[..., 0]
     if x.ndim == 1: x = x[None]   # a vector of valid pixels (`gt[mask]`, as BTS and AdaBins score): a 1xN map
     if x.ndim == 2: x = x[None]
     if x.ndim != 3: raise ValueError(f"{name} has shape {x.shape}: expected HxW, BxHxW or Bx1xHxW, or N valid pixels")
@@ -68,7 +77,8 @@ def _as_mask(mask, shape:tuple) -> np.ndarray:
     "`mask` as a boolean array that broadcasts to `shape` (BxHxW)."
     if mask is None: return np.ones(shape[1:], bool)
     m = mask.detach().cpu().numpy() if torch.is_tensor(mask) else np.asarray(mask)
-    if m.dtype.kind in 'fc' and (nan := int(np.isnan(m).sum())): raise ValueError(f"mask is NaN at {nan} pixels: pass a boolean mask")
+    if m.dtype.kind in 'fc' and (nan := int(np.isnan(m).sum())):
+        raise ValueError(f"mask is NaN at {nan} pixels: pass a boolean mask")
     m = m.astype(bool)
     if m.ndim == 4 and m.shape[1] == 1: m = m[:, 0]
     if m.ndim in (3, 4) and m.shape[-1] == 1 and m.shape[:-1] in (shape[1:], shape): m = m[..., 0]
@@ -89,7 +99,8 @@ def valid_mask(pred:np.ndarray, gt:np.ndarray, # BxHxW float arrays
     valid = in_range & region
     if min_pred is not None: valid &= pred > min_pred
     for b in np.flatnonzero(~valid.any((1, 2))):
-        why = f"{in_range[b].sum()} of {in_range[b].size} pixels have {min_depth:g} < gt < {max_depth:g}, {(in_range[b] & region[b]).sum()} of them inside the crop/mask"
+        why = (f"{in_range[b].sum()} of {in_range[b].size} pixels have {min_depth:g} < gt < {max_depth:g}, "
+               f"{(in_range[b] & region[b]).sum()} of them inside the crop/mask")
         if min_pred is not None: why += f", 0 of those have pred > {min_pred:g}"
         warnings.warn(f"image {b}: no valid pixels ({why}); its metrics are NaN", stacklevel=3)
     return valid
@@ -110,11 +121,13 @@ def align_depth(p:np.ndarray, y:np.ndarray, # one image's valid predictions and 
                 min_depth:float=1e-3, max_depth:float=10.0, # the protocol's range (floors for the inverse depths)
                ) -> np.ndarray:
     "`p` aligned to `y` by median scaling or least-squares scale and shift (on depth or disparity)."
-    if align not in ALIGNMENTS: raise ValueError(f"unknown align {align!r}: use one of {', '.join(map(str, ALIGNMENTS))}")
+    if align not in ALIGNMENTS:
+        raise ValueError(f"unknown align {align!r}: use one of {', '.join(map(str, ALIGNMENTS))}")
     if align is None or len(p) == 0: return p
     if align == 'median':
         mp = np.median(p)
-        if not mp > 0: raise ValueError(f"cannot median-align a prediction whose median over the valid pixels is {mp:g}")
+        if not mp > 0:
+            raise ValueError(f"cannot median-align a prediction whose median over the valid pixels is {mp:g}")
         return p * (np.median(y) / mp)
     if align == 'lstsq':
         s, t = _lstsq(p, y)
@@ -141,18 +154,25 @@ def depth_stats(pred, # predicted depth in metres: HxW, BxHxW or Bx1xHxW, numpy 
                 max_depth:float=10.0, # gt must be below this; pred is clamped down to it (10 NYU, 80 KITTI)
                 min_pred:float|None=None, # also require pred > min_pred before clamping (DepthCLIP official: 1e-3)
                 clamp:bool=True, # clamp pred and gt to [min_depth, max_depth], as every published protocol does
-                align:str|None=None, # fit pred to gt per image first: 'median', 'lstsq' or 'lstsq-disparity' (ALIGNMENTS)
+                align:str|None=None, # fit pred to gt per image first: 'median', 'lstsq', 'lstsq-disparity' (ALIGNMENTS)
                ) -> dict[str, np.ndarray]:
     "Per-image sufficient statistics of the depth metrics: a dict of arrays of length B."
-    if crop is not None and np.ndim(gt) == 1: raise ValueError(f"crop {crop!r} needs depth maps, not a vector of {np.shape(gt)[0]} pixels: crop before taking them")
+    if crop is not None and np.ndim(gt) == 1:
+        raise ValueError(f"crop {crop!r} needs depth maps, not a vector of {np.shape(gt)[0]} pixels: "
+                         "crop before taking them")
     p, y = _as_maps(pred, 'pred'), _as_maps(gt, 'gt')
-    if p.shape != y.shape: raise ValueError(f"pred has shape {p.shape[1:]} but gt has {y.shape[1:]}{'' if p.shape[0] == y.shape[0] else f' (batch {p.shape[0]} vs {y.shape[0]})'}: resize pred to the ground truth first")
+    if p.shape != y.shape:
+        raise ValueError(f"pred has shape {p.shape[1:]} but gt has {y.shape[1:]}"
+                         f"{'' if p.shape[0] == y.shape[0] else f' (batch {p.shape[0]} vs {y.shape[0]})'}"
+                         ": resize pred to the ground truth first")
     v = valid_mask(p, y, mask, crop, min_depth, max_depth, min_pred)
     ps, ys = [a[m] for a, m in zip(p, v)], [a[m] for a, m in zip(y, v)]
     if (nan := sum(int(np.isnan(a).sum()) for a in ps)): raise ValueError(f"pred is NaN at {nan} valid pixels")
     if align is not None: ps = [align_depth(a, b, align, min_depth, max_depth) for a, b in zip(ps, ys)]
     if clamp: ps = [a.clip(min_depth, max_depth) for a in ps]   # valid ground truth already lies inside the range
-    elif (bad := sum(int((a <= 0).sum()) for a in ps)): raise ValueError(f"pred is <= 0 at {bad} valid pixels, where log metrics are undefined: use clamp=True or min_pred=0")
+    elif (bad := sum(int((a <= 0).sum()) for a in ps)):
+        raise ValueError(f"pred is <= 0 at {bad} valid pixels, where log metrics are undefined: "
+                         "use clamp=True or min_pred=0")
     stats = [_pixel_stats(a, b) for a, b in zip(ps, ys)]
     return {k: np.array([s[k] for s in stats]) for k in stats[0]}
 
@@ -162,15 +182,18 @@ def metrics_from_stats(s:dict, # `depth_stats` output (arrays) or one image's / 
     "The nine depth metrics from sufficient statistics (NaN where there are no valid pixels)."
     n = np.asarray(s['n'], np.float64)
     with np.errstate(invalid='ignore', divide='ignore'):
-        m = dict(abs_rel=s['abs_rel'] / n, sq_rel=s['sq_rel'] / n, rmse=np.sqrt(s['sq'] / n), rmse_log=np.sqrt(s['log_sq'] / n),
-                 log10=s['log10'] / n, silog=100 * np.sqrt(s['g_m2'] / n), d1=s['d1'] / n, d2=s['d2'] / n, d3=s['d3'] / n)
+        m = dict(abs_rel=s['abs_rel'] / n, sq_rel=s['sq_rel'] / n, rmse=np.sqrt(s['sq'] / n),
+                 rmse_log=np.sqrt(s['log_sq'] / n), log10=s['log10'] / n, silog=100 * np.sqrt(s['g_m2'] / n),
+                 d1=s['d1'] / n, d2=s['d2'] / n, d3=s['d3'] / n)
     return {k: m[k] for k in METRICS}
 
 # %% ../nbs/04_metrics.ipynb #c1b78bc4
-def depth_metrics(pred, gt, # predicted and ground-truth depth (metres): N valid pixels, HxW, BxHxW or Bx1xHxW, numpy or torch
-                  mask=None, crop=None, min_depth:float=1e-3, max_depth:float=10.0, min_pred:float|None=None, clamp:bool=True, align:str|None=None, # as in `depth_stats`
+def depth_metrics(pred, gt, # predicted and ground-truth depth (m): N valid pixels, HxW, BxHxW or Bx1xHxW, numpy/torch
+                  mask=None, crop=None, min_depth:float=1e-3, max_depth:float=10.0, # as in `depth_stats`
+                  min_pred:float|None=None, clamp:bool=True, align:str|None=None, # as in `depth_stats`
                  ) -> dict:
-    "abs_rel, sq_rel, rmse, rmse_log, log10, silog, d1, d2, d3 over valid pixels: floats for one map (HxW, HxWx1) or pixel vector (N), per-image arrays for a batch."
+    ("abs_rel, sq_rel, rmse, rmse_log, log10, silog, d1, d2, d3 over valid pixels: floats for one map (HxW, HxWx1) "
+     "or pixel vector (N), per-image arrays for a batch.")
     m = metrics_from_stats(depth_stats(pred, gt, mask, crop, min_depth, max_depth, min_pred, clamp, align))
     single = np.ndim(pred) in (1, 2) or (np.ndim(pred) == 3 and np.shape(pred)[-1] == 1)   # N, HxW or HxWx1
     return {k: float(v[0]) for k, v in m.items()} if single else m
@@ -180,11 +203,14 @@ def mean_metrics(rows:list[dict], # per-image metric dicts (floats), or batched 
                 ) -> dict:
     "The mean of each metric over the images that have one (NaN-aware), plus `n_images` averaged."
     if not rows: raise ValueError("no per-image metrics to average")
-    if bad := next(((i, k) for i, r in enumerate(rows) for k in METRICS if not isinstance(r, dict) or k not in r), None):
+    if bad := next(((i, k) for i,
+                    r in enumerate(rows) for k in METRICS if not isinstance(r, dict) or k not in r), None):
         raise ValueError(f"row {bad[0]} has no {bad[1]}: each row needs every metric ({', '.join(METRICS)})")
     table = np.stack([np.concatenate([np.atleast_1d(np.asarray(r[k], np.float64)) for r in rows]) for k in METRICS], 1)
     ok = ~np.isnan(table).any(1)
-    if not ok.all(): warnings.warn(f"{(~ok).sum()} of {len(ok)} images have no valid pixels and are left out of the mean", stacklevel=2)
+    if not ok.all():
+        warnings.warn(f"{(~ok).sum()} of {len(ok)} images have no valid pixels and are left out of the mean",
+                      stacklevel=2)
     means = table[ok].mean(0) if ok.any() else np.full(len(METRICS), np.nan)
     return {**dict(zip(METRICS, means.tolist())), 'n_images': int(ok.sum())}
 
@@ -201,7 +227,8 @@ def merge_stats(a:dict, b:dict) -> dict:
 class MetricAccumulator:
     "Per-image metrics and pixel-pooled statistics of a whole evaluation, under one protocol."
     def __init__(self, **protocol): # `depth_stats` keywords, e.g. **SCORING['depthclip']
-        self.protocol, self.rows, self.total, self.stats = protocol, [], None, []   # stats: each image's sufficient statistics
+        # stats: each image's sufficient statistics
+        self.protocol, self.rows, self.total, self.stats = protocol, [], None, []
 
     def add(self, one:dict) -> dict:
         "Accumulate one image's sufficient statistics (scalars); return its metrics."

@@ -30,7 +30,8 @@ class MirrorDecoder(nn.Module):
                  norm:str='batch', # 'batch' or 'group' (GroupNorm, up to 8 groups: for small per-GPU batches)
                 ):
         super().__init__()
-        if width % 2 ** n_up: raise ValueError(f"width {width} must be divisible by 2^{n_up} (one halving per upsampling)")
+        if width % 2 ** n_up:
+            raise ValueError(f"width {width} must be divisible by 2^{n_up} (one halving per upsampling)")
         if norm not in NORMS: raise ValueError(f"unknown norm {norm!r}: use one of {', '.join(NORMS)}")
         layers, c = [nn.Conv2d(cin, width, 1), NORMS[norm](width), nn.ReLU()], width
         for _ in range(n_up):
@@ -48,7 +49,8 @@ MIRROR_DATASETS = {'nyu': dict(min_depth=1e-3, max_depth=10.0, long_side=640),
                    'kitti': dict(min_depth=1e-3, max_depth=80.0, long_side=1216)}
 
 class MirrorDepth(Pretrained, Predictor, nn.Module):
-    "A frozen CLIP, a learnt 'mirror' prompt through its text encoder conditioning its dense features, a compact decoder."
+    ("A frozen CLIP, a learnt 'mirror' prompt through its text encoder conditioning its dense features, "
+     "a compact decoder.")
     def __init__(self, clip='RN50', # open_clip name, reference dict, or a loaded CLIP (ResNet or ViT): frozen
                  dataset:str='nyu', # 'nyu' or 'kitti': depth range and working resolution
                  tokens:int=64, # rows of the mirror (at most the text context length, 77)
@@ -62,13 +64,18 @@ class MirrorDepth(Pretrained, Predictor, nn.Module):
                  device=None, # where to build a CLIP given by reference (None: CUDA when available)
                 ):
         super().__init__()
-        if dataset not in MIRROR_DATASETS: raise ValueError(f"unknown dataset {dataset!r}: use one of {', '.join(MIRROR_DATASETS)}")
-        if features not in FEATURE_MODES: raise ValueError(f"unknown feature mode {features!r}: use one of {', '.join(FEATURE_MODES)}")
+        if dataset not in MIRROR_DATASETS:
+            raise ValueError(f"unknown dataset {dataset!r}: use one of {', '.join(MIRROR_DATASETS)}")
+        if features not in FEATURE_MODES:
+            raise ValueError(f"unknown feature mode {features!r}: use one of {', '.join(FEATURE_MODES)}")
         clip, ref = resolve_clip(clip, device)
-        if not 1 <= tokens <= clip.positional_embedding.shape[0]: raise ValueError(f"tokens must be between 1 and {clip.positional_embedding.shape[0]}, not {tokens}")
-        if not (film or similarity): raise ValueError("the mirror must reach the decoder: set film or similarity (or both)")
-        self.config = dict(clip=ref, kwargs=dict(dataset=dataset, tokens=tokens, init_std=init_std, features=features, film=film,
-                                                 similarity=similarity, width=width, norm=norm, min_depth=min_depth, max_depth=max_depth, long_side=long_side))
+        if not 1 <= tokens <= clip.positional_embedding.shape[0]:
+            raise ValueError(f"tokens must be between 1 and {clip.positional_embedding.shape[0]}, not {tokens}")
+        if not (film or similarity):
+            raise ValueError("the mirror must reach the decoder: set film or similarity (or both)")
+        self.config = dict(clip=ref, kwargs=dict(dataset=dataset, tokens=tokens, init_std=init_std, features=features,
+                                                 film=film, similarity=similarity, width=width, norm=norm,
+                                                 min_depth=min_depth, max_depth=max_depth, long_side=long_side))
         d = MIRROR_DATASETS[dataset]
         self.min_depth, self.max_depth = min_depth or d['min_depth'], max_depth or d['max_depth']
         self.cfg = dict(crop=None, long_side=long_side or d['long_side'])   # the region Predictor reads
@@ -79,7 +86,8 @@ class MirrorDepth(Pretrained, Predictor, nn.Module):
         self.mirror = nn.Parameter(torch.randn(tokens, clip.token_embedding.embedding_dim) * init_std)
         self.film = nn.Linear(E, 2 * E) if film else None
         if film: nn.init.zeros_(self.film.weight); nn.init.zeros_(self.film.bias)
-        self.decoder = MirrorDecoder(E + similarity, width, round(math.log2(stride(clip))) - 1, self.min_depth, self.max_depth, norm)
+        self.decoder = MirrorDecoder(E + similarity, width, round(math.log2(stride(clip))) - 1, self.min_depth,
+                                     self.max_depth, norm)
 
     @property
     def device(self) -> torch.device: return self.mean.device
@@ -88,7 +96,8 @@ class MirrorDepth(Pretrained, Predictor, nn.Module):
 @patch
 def embedding(self:MirrorDepth) -> torch.Tensor:
     "(1, E) the mirror's text embedding."
-    return text_from_embeddings(self.clip, self.mirror[None], torch.tensor([len(self.mirror) - 1], device=self.mirror.device))
+    return text_from_embeddings(self.clip, self.mirror[None],
+                                torch.tensor([len(self.mirror) - 1], device=self.mirror.device))
 
 @patch
 def forward(self:MirrorDepth, x:torch.Tensor, # (B, 3, H, W) normalised with CLIP's mean and std
@@ -100,17 +109,22 @@ def forward(self:MirrorDepth, x:torch.Tensor, # (B, 3, H, W) normalised with CLI
     if self.film is not None:
         gamma, beta = self.film(t).chunk(2, -1)
         h = (1 + gamma)[..., None, None] * h + beta[..., None, None]
-    if self.similarity: h = torch.cat([h, torch.einsum('bchw,kc->bkhw', F.normalize(f, dim=1), F.normalize(t, dim=-1))], 1)
+    if self.similarity:
+        h = torch.cat([h, torch.einsum('bchw,kc->bkhw', F.normalize(f, dim=1), F.normalize(t, dim=-1))], 1)
     return dict(depth=self.decoder(h))
 
 # %% ../nbs/18_mirror.ipynb #f293f3bb
-MIRROR_RECIPE = dict(optimizer='adamw', lr=3e-4, weight_decay=1e-2, epochs=25, batch_size=8, schedule='onecycle', step_size=None, grad_clip=None)
-MirrorDepth.recipe, MirrorDepth.ranges, MirrorDepth.eval_protocol, MirrorDepth.default_clip = MIRROR_RECIPE, MIRROR_DATASETS, 'eigen', 'RN50'
+MIRROR_RECIPE = dict(optimizer='adamw', lr=3e-4, weight_decay=1e-2, epochs=25, batch_size=8, schedule='onecycle',
+                     step_size=None, grad_clip=None)
+MirrorDepth.recipe, MirrorDepth.ranges, MirrorDepth.eval_protocol, MirrorDepth.default_clip = (MIRROR_RECIPE,
+                                                                                               MIRROR_DATASETS,
+                                                                                               'eigen', 'RN50')
 MirrorDepth.loss_spec = dict(kind='silog')   # SILog (λ 0.85, α 10), no chamfer term: the mirror has no bins
 
 @patch(cls_method=True)
 def size_kwargs(cls:MirrorDepth, h:int, w:int) -> dict:
-    "Constructor arguments that depend on the training size: none (the mirror trains on crops and predicts whole frames)."
+    ("Constructor arguments that depend on the training size: none (the mirror trains on crops and predicts whole "
+     "frames).")
     return {}
 
 # %% ../nbs/18_mirror.ipynb #8b392599
@@ -134,7 +148,8 @@ def plot_mirror_similarity(model:MirrorDepth, images, # images (paths, PIL image
     texts = [None] + [text_features(model.clip, [[p]])[:, 0] for p in prompts]
     titles = ['mirror'] + [f'"{p}"' for p in prompts]
     from matplotlib.figure import Figure
-    fig = Figure(figsize=(panel_width * (1 + len(texts)) + 0.6, panel_width * 0.75 * len(images) + 0.5), dpi=DPI, layout='constrained')
+    fig = Figure(figsize=(panel_width * (1 + len(texts)) + 0.6, panel_width * 0.75 * len(images) + 0.5), dpi=DPI,
+                 layout='constrained')
     axs = fig.subplots(len(images), 1 + len(texts), squeeze=False)
     for row, im in zip(axs, images):
         row[0].imshow(im)

@@ -21,34 +21,41 @@ def depth_maps_beside(folder:Path) -> set[Path]:
     "The depth maps a dataset folder lists: the depth column of its index.csv."
     import csv
     if not (folder/'index.csv').is_file(): return set()
-    with open(folder/'index.csv', newline='') as f: return {(folder/r['depth']).resolve() for r in csv.DictReader(f) if r.get('depth')}
+    with open(folder/'index.csv', newline='') as f:
+        return {(folder/r['depth']).resolve() for r in csv.DictReader(f) if r.get('depth')}
 
 def not_an_input(f:Path, listed:set[Path]) -> bool:
-    "Whether a file found in a folder or by a pattern is a depth map or clipdepth's own output, not an image to predict."
-    return (f.name.endswith(OWN_SUFFIXES) or f.name.startswith('sync_depth_') or 'proj_depth' in f.parts or f.resolve() in listed)
+    ("Whether a file found in a folder or by a pattern is a depth map or clipdepth's own output, "
+     "not an image to predict.")
+    return (f.name.endswith(OWN_SUFFIXES) or f.name.startswith('sync_depth_') or 'proj_depth' in f.parts
+            or f.resolve() in listed)
 
 def find_images(inputs:list[str], # files, folders and glob patterns
                 skipped:list|None=None, # if given, collects the files that folders and patterns hold but are not inputs
                ) -> tuple[list[Path], list[str]]:
-    "The image files `inputs` name, each once and in order (folders and patterns without depth maps or clipdepth's outputs), and an error line for each input that names none."
+    ("The image files `inputs` name, each once and in order (folders and patterns without depth maps or clipdepth's "
+     "outputs), and an error line for each input that names none.")
     files, problems, skipped = {}, [], [] if skipped is None else skipped
     for s in inputs:
         p, shown = Path(s), s if s.isprintable() else repr(s)   # a name with a newline stays on the error's line
         if not s.strip() or '://' in s:
-            problems.append(f"{shown!r}: an empty input name" if not s.strip() else f"{shown}: a URL; predict reads local files (download it first)")
+            problems.append(f"{shown!r}: an empty input name" if not s.strip()
+                            else f"{shown}: a URL; predict reads local files (download it first)")
             continue
         if p.is_dir():
             found = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
             if not found: problems.append(f"{shown}: folder contains no images ({' '.join(IMAGE_SUFFIXES)})")
         elif p.exists(): files.setdefault(p.resolve(), p); continue
         elif glob.has_magic(s):
-            found = sorted(Path(f) for f in glob.glob(s, recursive=True) if Path(f).suffix.lower() in IMAGE_SUFFIXES and Path(f).is_file())
+            found = sorted(Path(f) for f in glob.glob(s, recursive=True)
+                           if Path(f).suffix.lower() in IMAGE_SUFFIXES and Path(f).is_file())
             if not found: problems.append(f"{shown}: no image files match this pattern")
         else: found = []; problems.append(f"{shown}: no such file or folder")
         listed = set().union(*(depth_maps_beside(d) for d in {f.parent for f in found}))
         skipped += [f for f in found if not_an_input(f, listed)]
         for f in found:
-            if not not_an_input(f, listed): files.setdefault(f.resolve(), f)   # one file reached twice ('**' through a symlink loop) is one image
+            # one file reached twice ('**' through a symlink loop) is one image
+            if not not_an_input(f, listed): files.setdefault(f.resolve(), f)
     return list(files.values()), problems
 
 def output_names(files:list[Path]) -> list[str]:
@@ -62,7 +69,8 @@ def output_names(files:list[Path]) -> list[str]:
     return names
 
 # %% ../nbs/20a_outputs.ipynb #be575cbb
-PNG16_SCALES = {'mm': 1000.0, 'kitti': 256.0}   # stored value per metre: NYU's millimetres (to 65.5 m), KITTI's x256 (to 256 m)
+# stored value per metre: NYU's millimetres (to 65.5 m), KITTI's x256 (to 256 m)
+PNG16_SCALES = {'mm': 1000.0, 'kitti': 256.0}
 
 def _write_png16(path:Path, depth, scale:float=1000.0, **_):
     "Depth as a 16-bit PNG: metres x `scale` (1000: millimetres; 256: KITTI's convention), 0 = no value."
@@ -78,12 +86,15 @@ def _write_npy(path:Path, depth, **_):
     from clipdepth.core import atomic_write
     with atomic_write(path) as f: np.save(f, depth.astype(np.float32, copy=False))
 
-def _write_color(path:Path, depth, strip_pixels:int=1 << 22, vrange:tuple|None=None, cmap:str='magma_r', colorbar:bool=False, **_):
-    "Depth as a colour PNG (`clipdepth.figures.colorize`): over `vrange` (None: the map's own robust range), with a colour bar if asked."
+def _write_color(path:Path, depth, strip_pixels:int=1 << 22, vrange:tuple|None=None, cmap:str='magma_r',
+                 colorbar:bool=False, **_):
+    ("Depth as a colour PNG (`clipdepth.figures.colorize`): over `vrange` (None: the map's own robust range), "
+     "with a colour bar if asked.")
     import numpy as np
     from PIL import Image
     from clipdepth.core import atomic_write
-    from clipdepth.figures import colorize, depth_range, with_colorbar   # matplotlib loads only when colour is asked for
+    # matplotlib loads only when colour is asked for
+    from clipdepth.figures import colorize, depth_range, with_colorbar
     lo, hi = vrange or depth_range(depth)
     rows = max(1, strip_pixels // depth.shape[1])
     rgb = np.concatenate([colorize(depth[i:i + rows], lo, hi, cmap) for i in range(0, depth.shape[0], rows)])
@@ -96,8 +107,8 @@ def _write_ply(path:Path, depth, image=None, intrinsics:str='nyu', **_):
     from clipdepth.geometry import depth_to_points, write_ply
     write_ply(path, *depth_to_points(depth, intrinsics, None if image is None else load_image(image)))
 
-OUTPUTS = {'png16': ('_depth.png', _write_png16), 'npy': ('_depth.npy', _write_npy), 'color': ('_color.png', _write_color),
-           'ply': ('.ply', _write_ply)}
+OUTPUTS = {'png16': ('_depth.png', _write_png16), 'npy': ('_depth.npy', _write_npy),
+           'color': ('_color.png', _write_color), 'ply': ('.ply', _write_ply)}
 
 # %% ../nbs/20a_outputs.ipynb #3eb7de59
 def parse_intrinsics(s:str) -> str:
@@ -105,21 +116,25 @@ def parse_intrinsics(s:str) -> str:
     if s in ('nyu', 'kitti'): return s
     try: v = [float(x) for x in s.split(',')]
     except ValueError: v = []
-    if len(v) != 4 or min(v[:2]) <= 0: raise argparse.ArgumentTypeError(f"expected nyu, kitti or fx,fy,cx,cy (focal lengths > 0), not {s!r}")
+    if len(v) != 4 or min(v[:2]) <= 0:
+        raise argparse.ArgumentTypeError(f"expected nyu, kitti or fx,fy,cx,cy (focal lengths > 0), not {s!r}")
     return s
 
 def parse_formats(s:str) -> list[str]:
     "An argparse type: the comma-separated `--format` list, checked."
     fs = list(dict.fromkeys(f.strip() for f in s.split(',') if f.strip()))
     bad = [f for f in fs if f not in OUTPUTS]
-    if bad or not fs: raise argparse.ArgumentTypeError(f"unknown format {', '.join(bad) or repr(s)}: use a comma-separated list of {', '.join(OUTPUTS)}")
+    if bad or not fs:
+        raise argparse.ArgumentTypeError(f"unknown format {', '.join(bad) or repr(s)}: use a comma-separated list of "
+                                         f"{', '.join(OUTPUTS)}")
     return fs
 
 def parse_range(s:str) -> tuple[float, float]|str:
     "An argparse type: `--range` as (lo, hi) metres, or 'auto'."
     if s == 'auto': return s
     try: lo, hi = map(float, s.split(','))
-    except ValueError: raise argparse.ArgumentTypeError(f"expected LO,HI in metres (e.g. 0,10) or auto, not {s!r}") from None
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LO,HI in metres (e.g. 0,10) or auto, not {s!r}") from None
     if not hi > lo: raise argparse.ArgumentTypeError(f"HI must be larger than LO, not {s!r}")
     return lo, hi
 
@@ -129,4 +144,5 @@ def check_outputs(inputs:list[Path], outputs:list[Path], overwrite:bool):
     if clash := next((p for p in outputs if p.resolve() in ins), None):
         raise ValueError(f"{clash}: an output would replace this input; write to another --out folder")
     if not overwrite and (exist := [p for p in outputs if p.exists() or p.is_symlink()]):
-        raise FileExistsError(f"{exist[0]}: exists{f' (and {len(exist) - 1} more outputs)' if len(exist) > 1 else ''}; pass --overwrite to replace, --skip-existing to keep")
+        raise FileExistsError(f"{exist[0]}: exists{f' (and {len(exist) - 1} more outputs)' if len(exist) > 1 else ''}; "
+                              "pass --overwrite to replace, --skip-existing to keep")

@@ -40,7 +40,8 @@ def working_region(img:np.ndarray, # uint8 HxWx3
     k = min((b - t) // (2 * size[0]), (r - l) // (2 * size[1]))
     if k >= 2: reg = np.array(Image.fromarray(np.ascontiguousarray(reg)).reduce(k))   # a writable copy
     x = torch.from_numpy(np.ascontiguousarray(reg)).permute(2, 0, 1).float().div(255)
-    if tuple(x.shape[1:]) != size: x = F.interpolate(x[None], size=size, mode='bilinear', align_corners=False, antialias=True)[0].clamp(0, 1)
+    if tuple(x.shape[1:]) != size:
+        x = F.interpolate(x[None], size=size, mode='bilinear', align_corners=False, antialias=True)[0].clamp(0, 1)
     return x, (t, b, l, r)
 
 # %% ../nbs/07_predict.ipynb #7302a9ad
@@ -52,7 +53,8 @@ def extra_tensor(a, # HxW or HxWxC per-pixel input at the image's size
     m = m[..., None] if m.ndim == 2 else m
     if m.ndim != 3: raise ValueError(f"{name}: expected an HxW or HxWxC array, got shape {tuple(np.shape(a))}")
     t, b, l, r = box
-    return F.interpolate(torch.from_numpy(np.ascontiguousarray(m[t:b, l:r].transpose(2, 0, 1)))[None], size=size, mode='nearest')[0]
+    return F.interpolate(torch.from_numpy(np.ascontiguousarray(m[t:b, l:r].transpose(2, 0, 1)))[None], size=size,
+                         mode='nearest')[0]
 
 # %% ../nbs/07_predict.ipynb #5c0bb900
 def input_error(item, e:BaseException) -> Exception:
@@ -78,7 +80,8 @@ def quiet_decoders():
 
 # %% ../nbs/07_predict.ipynb #661fa46e
 class ImageInputs(torch.utils.data.Dataset):
-    "Images as `(index, region, box, (H, W), extras)` at the working size, or `(index, error)` for one that cannot be read."
+    ("Images as `(index, region, box, (H, W), extras)` at the working size, or `(index, "
+     "error)` for one that cannot be read.")
     def __init__(self, items:list, # paths, PIL images or arrays
                  crop, long_side:int, multiple:int, # as `working_region` takes them
                  extras:list|None=None): # per image, a dict of per-pixel inputs at the image's size (or None)
@@ -95,36 +98,42 @@ class ImageInputs(torch.utils.data.Dataset):
         "Image `i`'s extra inputs, cut and resized like its region."
         out = {}
         for k, v in ((self.extras[i] or {}) if self.extras else {}).items():
-            if np.shape(v)[:2] != tuple(hw): raise ValueError(f"{k}: is {np.shape(v)[1]}x{np.shape(v)[0]} but its image is {hw[1]}x{hw[0]}")
+            if np.shape(v)[:2] != tuple(hw):
+                raise ValueError(f"{k}: is {np.shape(v)[1]}x{np.shape(v)[0]} but its image is {hw[1]}x{hw[0]}")
             out[k] = extra_tensor(v, box, size, k)
         return out
 
 # %% ../nbs/07_predict.ipynb #278cd847
 def collate(samples:list[tuple]) -> tuple[list, list]:
-    "A batch as `(groups, failed)`: groups of `(indices, (B, 3, h, w) regions, boxes, sizes, extras)` of one working size."
+    ("A batch as `(groups, failed)`: groups of `(indices, (B, 3, h, w) regions, boxes, sizes, "
+     "extras)` of one working size.")
     groups = {}
     for s in samples:
         if len(s) == 5: groups.setdefault((tuple(s[1].shape), tuple(sorted(s[4]))), []).append(s)
     stack = lambda g: {k: torch.stack([s[4][k] for s in g]) for k in g[0][4]}
-    return ([([s[0] for s in g], torch.stack([s[1] for s in g]), [s[2] for s in g], [s[3] for s in g], stack(g)) for g in groups.values()],
+    return ([([s[0] for s in g], torch.stack([s[1] for s in g]), [s[2] for s in g], [s[3] for s in g], stack(g))
+             for g in groups.values()],
             [s for s in samples if len(s) == 2])
 
 def collate_in_worker(samples:list[tuple]) -> tuple[list, list]:
     "`collate` with tensors as numpy arrays, which travel back through the worker's pipe (no file descriptors to pass)."
     groups, failed = collate(samples)
-    return [(i, x.numpy(), boxes, sizes, {k: v.numpy() for k, v in ex.items()}) for i, x, boxes, sizes, ex in groups], failed
+    return [(i, x.numpy(), boxes, sizes, {k: v.numpy() for k, v in ex.items()}) for i, x, boxes, sizes,
+            ex in groups], failed
 
 PR_SET_PDEATHSIG = 1   # prctl(2): the signal the kernel sends this process when the thread that forked it dies
 
 def die_with_parent():
-    "Have the kernel SIGKILL this process when its parent dies (Linux; a no-op elsewhere), so that no worker outlives a killed run."
+    ("Have the kernel SIGKILL this process when its parent dies (Linux; a no-op elsewhere), "
+     "so that no worker outlives a killed run.")
     if not sys.platform.startswith('linux'): return
     import ctypes
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() == 1: os._exit(1)   # the parent died before the signal was set
 
 def leave_ctrl_c_to_main(worker_id:int):
-    "A DataLoader worker's start: ignore SIGINT, so that Ctrl-C stops the main process, which then stops its workers in order; die with it."
+    ("A DataLoader worker's start: ignore SIGINT, so that Ctrl-C stops the main process, "
+     "which then stops its workers in order; die with it.")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
 
@@ -133,8 +142,10 @@ AMP_DTYPES = {True: torch.float16, 'fp16': torch.float16, 'bf16': torch.bfloat16
 
 def autocast(device:torch.device, amp:bool|str):
     "Autocast on CUDA in fp16 (`amp` True or 'fp16') or bf16 ('bf16'); a no-op context otherwise."
-    if amp not in (False, None, *AMP_DTYPES): raise ValueError(f"amp must be True, False, 'fp16' or 'bf16', not {amp!r}")
-    return torch.autocast('cuda', dtype=AMP_DTYPES[amp]) if amp and device.type == 'cuda' else torch.autocast('cpu', enabled=False)
+    if amp not in (False, None, *AMP_DTYPES):
+        raise ValueError(f"amp must be True, False, 'fp16' or 'bf16', not {amp!r}")
+    return (torch.autocast('cuda', dtype=AMP_DTYPES[amp]) if amp and device.type == 'cuda'
+            else torch.autocast('cpu', enabled=False))
 
 @contextlib.contextmanager
 def eval_mode(model:nn.Module):
@@ -147,7 +158,8 @@ def eval_mode(model:nn.Module):
 
 @contextlib.contextmanager
 def fast_tower(clip, on:bool=True):
-    "Run the block with `clip`'s ResNet tower folded, in channels_last and fused where it can be (`folded_tower`); as it is when not `on`."
+    ("Run the block with `clip`'s ResNet tower folded, in channels_last and fused where it can be (`folded_tower`); "
+     "as it is when not `on`.")
     if not (on and is_resnet(clip)): yield; return
     visual = clip.visual
     clip.visual = folded_tower(visual, channels_last=True, fuse=True)
@@ -164,8 +176,9 @@ def paste_group(depth:torch.Tensor, # (B, 1, h, w)
     shapes = {(b - t, r - l) for t, b, l, r in boxes}
     if len(shapes) == 1 and len(boxes) * math.prod(next(iter(shapes))) <= PASTE_BATCH_PIXELS:
         ups = F.interpolate(depth, size=shapes.pop(), mode='bilinear', align_corners=True)[:, 0].float().cpu().numpy()
-    else: ups = [F.interpolate(depth[j:j+1], size=(b - t, r - l), mode='bilinear', align_corners=True)[0, 0].float().cpu().numpy()
-                 for j, (t, b, l, r) in enumerate(boxes)]
+    else:
+        ups = [F.interpolate(depth[j:j+1], size=(b - t, r - l), mode='bilinear', align_corners=True)[0, 0]
+               .float().cpu().numpy() for j, (t, b, l, r) in enumerate(boxes)]
     outs = []
     for up, (t, b, l, r), (H, W) in zip(ups, boxes, sizes):
         if (t, b, l, r) == (0, H, 0, W): outs.append(up); continue
@@ -174,10 +187,12 @@ def paste_group(depth:torch.Tensor, # (B, 1, h, w)
     return outs
 
 # %% ../nbs/07_predict.ipynb #b9e8a594
-CPU_FORWARD_PIXELS = 416 * 544   # on a CPU, forward passes of about one official-size image: larger batches run slower there
+# on a CPU, forward passes of about one official-size image: larger batches run slower there
+CPU_FORWARD_PIXELS = 416 * 544
 
 class Predictor:
-    "Mixin: the prediction interface every clipdepth model meets (`preprocess`, `depth_batch`, `predict`, `predict_iter`)."
+    ("Mixin: the prediction interface every clipdepth model meets (`preprocess`, `depth_batch`, `predict`, "
+     "`predict_iter`).")
     extra_inputs = ()    # names of the per-image inputs the model takes besides the image (e.g. ('seg',))
     fast_tower = False   # run a ResNet CLIP's tower folded, channels_last and fused (`fast_tower`) when predicting
     min_output = None    # clamp the predicted depth from below to this (metres), or None
@@ -196,7 +211,8 @@ class Predictor:
         return out['depth'] if isinstance(out, dict) else out
 
     def forward_chunks(self, x:torch.Tensor) -> int:
-        "How many images of `x` to put through one forward pass: all on a GPU, about `CPU_FORWARD_PIXELS` worth on a CPU."
+        ("How many images of `x` to put through one forward pass: all on a GPU, about `CPU_FORWARD_PIXELS` worth on a "
+         "CPU.")
         return len(x) if self.device.type == 'cuda' else max(1, CPU_FORWARD_PIXELS // (x.shape[-2] * x.shape[-1]))
 
 # %% ../nbs/07_predict.ipynb #d0fdd185
@@ -217,7 +233,8 @@ def depth_batch(self:Predictor, x:torch.Tensor, # (B, 3, h, w) normalised for th
         x = x.contiguous(memory_format=torch.channels_last)
     n = self.forward_chunks(x)
     with autocast(self.device, amp):
-        d = torch.cat([self.depth(x[i:i + n], **{k: v[i:i + n] for k, v in extras.items()}) for i in range(0, len(x), n)]).float()
+        d = torch.cat([self.depth(x[i:i + n], **{k: v[i:i + n] for k, v in extras.items()})
+                       for i in range(0, len(x), n)]).float()
     d = 0.5 * (d[:B] + d[B:].flip(3)) if tta else d
     return d if self.min_output is None else d.clamp_min(self.min_output)
 
@@ -237,35 +254,44 @@ def predict_groups(model:Predictor, groups:list, tta:bool, amp:bool|str) -> list
 def check_extras(model:Predictor, extras, n:int) -> list|None:
     "`extras` as one dict per image, checked against what `model` takes."
     if extras is None:
-        if model.extra_inputs: raise ValueError(f"{type(model).__name__} takes {', '.join(model.extra_inputs)} with each image: pass extras=")
+        if model.extra_inputs:
+            raise ValueError(f"{type(model).__name__} takes {', '.join(model.extra_inputs)} with each image: "
+                             "pass extras=")
         return None
     extras = [extras] if isinstance(extras, dict) else list(extras)
     if len(extras) != n: raise ValueError(f"{n} images but {len(extras)} extras")
     for e in extras:
         if set(e or {}) != set(model.extra_inputs):
-            raise ValueError(f"{type(model).__name__} takes {', '.join(model.extra_inputs) or 'no extra inputs'}, not {', '.join(sorted(e or {})) or 'none'}")
+            raise ValueError(f"{type(model).__name__} takes {', '.join(model.extra_inputs) or 'no extra inputs'}, "
+                             f"not {', '.join(sorted(e or {})) or 'none'}")
     return extras
 
 def nonfinite_error(item) -> ValueError:
     "The error for an image whose predicted depth holds NaN or inf, naming it when it is a file."
     name = f'{Path(item)}: ' if isinstance(item, (str, os.PathLike)) else ''
-    return ValueError(f"{name}the model predicted non-finite depth (NaN or inf) for this image; check the model's weights")
+    return ValueError(f"{name}the model predicted non-finite depth (NaN or inf) for this image; "
+                      "check the model's weights")
 
 def region_crop(model:Predictor, crop='model'):
     "The input crop a prediction uses: `crop` as given, or the model's own setting (`cfg['crop']`) for 'model'."
     return model.cfg['crop'] if isinstance(crop, str) and crop == 'model' else crop
 
-def predict_batches(model:Predictor, images:list, tta:bool, batch_size:int, amp:bool|str, num_workers:int, errors:str, extras=None, crop='model'):
-    "The loop of every `predict_iter`: yield `(index, depth)` for each image as its batch completes, or `(index, error)`."
+def predict_batches(model:Predictor, images:list, tta:bool, batch_size:int, amp:bool|str, num_workers:int, errors:str,
+                    extras=None, crop='model'):
+    ("The loop of every `predict_iter`: yield `(index, depth)` for each image as its batch completes, or `(index, "
+     "error)`.")
     if errors not in ('raise', 'yield'): raise ValueError(f"errors must be 'raise' or 'yield', not {errors!r}")
-    if not (isinstance(batch_size, int) and batch_size >= 1): raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
-    if not (isinstance(num_workers, int) and num_workers >= 0): raise ValueError(f"num_workers must be an integer >= 0, not {num_workers!r}")
+    if not (isinstance(batch_size, int) and batch_size >= 1):
+        raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
+    if not (isinstance(num_workers, int) and num_workers >= 0):
+        raise ValueError(f"num_workers must be an integer >= 0, not {num_workers!r}")
     items = list(images)
     extras = check_extras(model, extras, len(items))
     if not items: return
     inputs = ImageInputs(items, region_crop(model, crop), model.cfg['long_side'], stride(model.clip), extras)
     workers = min(num_workers, math.ceil(len(items) / batch_size))
-    loader = torch.utils.data.DataLoader(inputs, batch_size=batch_size, num_workers=workers, collate_fn=collate_in_worker if workers else collate,
+    loader = torch.utils.data.DataLoader(inputs, batch_size=batch_size, num_workers=workers,
+                                         collate_fn=collate_in_worker if workers else collate,
                                          worker_init_fn=leave_ctrl_c_to_main if workers else None)
     for groups, failed in loader:
         out = predict_groups(model, groups, tta, amp)
@@ -283,7 +309,7 @@ def predict_iter(self:Predictor, images:list, # images: paths, PIL images or uin
                  num_workers:int=0, # processes decoding images while the model runs
                  errors:str='raise', # 'raise' at the first bad image, or 'yield' it as `(index, exception)`
                  extras=None, # per image, a dict of the model's extra inputs (`extra_inputs`) at the image's size
-                 crop='model', # the input region: a `crop_box` crop (zeros outside it), None for the whole image, or 'model': its setting
+                 crop='model', # the input region: a `crop_box` crop (zeros outside it), None: the whole image, or 'model': its setting
                 ):
     "Yield `(index, depth)` for each image as its batch completes: float32 HxW metres, or the error of a bad image."
     self.prepare()
@@ -291,7 +317,8 @@ def predict_iter(self:Predictor, images:list, # images: paths, PIL images or uin
 
 @patch
 def predict(self:Predictor, images, # one image (path, PIL image, uint8 array) or a list of them
-            tta:bool=True, batch_size:int=8, amp:bool|str=True, num_workers:int=0, errors:str='raise', # as `predict_iter`
+            tta:bool=True, batch_size:int=8, amp:bool|str=True, # as `predict_iter`
+            num_workers:int=0, errors:str='raise', # as `predict_iter`
             extras=None, # a dict of extra inputs for one image, or a list of them for a list
             crop='model', # as `predict_iter`: the full image unless the model or this argument names a crop
            ):
@@ -299,7 +326,8 @@ def predict(self:Predictor, images, # one image (path, PIL image, uint8 array) o
     single = not isinstance(images, (list, tuple))
     items = [images] if single else list(images)
     outs = [None] * len(items)
-    for i, depth in self.predict_iter(items, tta=tta, batch_size=batch_size, amp=amp, num_workers=num_workers, errors=errors,
+    for i, depth in self.predict_iter(items, tta=tta, batch_size=batch_size, amp=amp, num_workers=num_workers,
+                                      errors=errors,
                                       extras=[extras] if single and extras is not None else extras, crop=crop):
         outs[i] = depth
     return outs[0] if single else outs

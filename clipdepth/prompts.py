@@ -37,16 +37,19 @@ def depth_prompts(classes:list[str]=DEPTH_CLASSES, # the K distance classes
                   objects:list[str]=OBJECTS, # object words
                  ) -> list[list[str]]:
     "For each class, the prompts of every template and object."
-    if not classes or not templates or not objects: raise ValueError("classes, templates and objects must each be non-empty")
+    if not classes or not templates or not objects:
+        raise ValueError("classes, templates and objects must each be non-empty")
     for t in templates:
-        if t.count('{}') != 2: raise ValueError(f"template {t!r} must have two '{{}}' slots: object, then distance class")
+        if t.count('{}') != 2:
+            raise ValueError(f"template {t!r} must have two '{{}}' slots: object, then distance class")
     return [[t.format(o, c) for t in templates for o in objects] for c in classes]
 
 # %% ../nbs/03_prompts.ipynb #8314c1bc
 _TEXT_CACHE = weakref.WeakKeyDictionary()   # model -> {(prompts, device, tokenizer, upto_eot): (E,) or (E, K) tensor}
 
 def eot_length(clip, tokens:torch.Tensor) -> int:
-    "How many of `tokens`' positions decide a causal, end-of-text-pooled text tower's output: up to the last end-of-text."
+    ("How many of `tokens`' positions decide a causal, end-of-text-pooled text tower's output: "
+     "up to the last end-of-text.")
     causal = getattr(clip, 'attn_mask', None) is not None and getattr(clip, 'text_pool_type', 'argmax') == 'argmax'
     return int(tokens.argmax(-1).max()) + 1 if causal and hasattr(clip, 'transformer') else tokens.shape[-1]
 
@@ -54,7 +57,7 @@ def eot_length(clip, tokens:torch.Tensor) -> int:
 def encode_prompts(clip, # an open_clip CLIP model
                    prompts:list[list[str]], # per class, its prompts (from `depth_prompts`)
                    tokenizer=None, # defaults to open_clip's CLIP BPE tokenizer
-                   upto_eot:bool=False, # run the text tower only up to the end-of-text token (same arithmetic, last bits differ)
+                   upto_eot:bool=False, # run the text tower only to the EOT token (same arithmetic, last bits differ)
                   ) -> torch.Tensor:
     "(E, K) class embeddings: encode, normalise per prompt, mean per class, normalise."
     tok = tokenizer or open_clip.get_tokenizer('RN50')
@@ -70,7 +73,8 @@ def text_features(clip, prompts:list[list[str]], tokenizer=None, upto_eot:bool=F
     device = next(clip.parameters()).device
     def key(ps): return (tuple(ps), str(device), id(tokenizer) if tokenizer is not None else None, upto_eot)
     cache = _TEXT_CACHE.setdefault(clip, {})
-    if (whole := key(map(tuple, prompts))) not in cache:   # each class once: a new class word re-encodes that class only
+    # each class once: a new class word re-encodes that class only
+    if (whole := key(map(tuple, prompts))) not in cache:
         for ps in prompts:
             if key(ps) not in cache: cache[key(ps)] = encode_prompts(clip, [ps], tokenizer, upto_eot)[:, 0]
         cache[whole] = torch.stack([cache[key(ps)] for ps in prompts], dim=1)
@@ -83,7 +87,8 @@ def text_from_embeddings(clip, # an open_clip CLIP (its text tower)
                         ) -> torch.Tensor:
     "(N, E) text embeddings of CLIP's text transformer run on given token embeddings."
     N, L, _ = emb.shape
-    if L > clip.positional_embedding.shape[0]: raise ValueError(f"{L} tokens: the text encoder takes at most {clip.positional_embedding.shape[0]}")
+    if L > clip.positional_embedding.shape[0]:
+        raise ValueError(f"{L} tokens: the text encoder takes at most {clip.positional_embedding.shape[0]}")
     cast = clip.transformer.get_cast_dtype()
     mask = None if clip.attn_mask is None else clip.attn_mask[:L, :L]
     x = clip.transformer(emb.to(cast) + clip.positional_embedding[:L].to(cast), attn_mask=mask)

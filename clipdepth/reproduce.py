@@ -55,8 +55,10 @@ class Stages:
         self.path, self.settings = self.out/'stages.json', json.loads(json.dumps(settings, default=str))
         doc = json.loads(self.path.read_text()) if self.path.exists() else dict(settings=self.settings, done={})
         if doc['settings'] != self.settings:
-            changed = sorted(k for k in {*doc['settings'], *self.settings} if doc['settings'].get(k) != self.settings.get(k))
-            raise ValueError(f"{self.out}: a report made with other settings ({', '.join(changed)} differ); use another --out or delete it")
+            changed = sorted(k for k in {*doc['settings'], *self.settings}
+                             if doc['settings'].get(k) != self.settings.get(k))
+            raise ValueError(f"{self.out}: a report made with other settings ({', '.join(changed)} differ); "
+                             "use another --out or delete it")
         self.done = doc['done']
 
     def run(self, name:str, fn, bar=None):
@@ -64,18 +66,21 @@ class Stages:
         if name not in self.done:
             if bar is not None: bar.set_postfix_str(name)
             t = time.perf_counter(); fn()
-            self.done[name] = dict(seconds=round(time.perf_counter() - t, 3), finished=time.strftime('%Y-%m-%d %H:%M:%S'))
+            self.done[name] = dict(seconds=round(time.perf_counter() - t, 3),
+                                   finished=time.strftime('%Y-%m-%d %H:%M:%S'))
             save_json(dict(settings=self.settings, done=self.done), self.path)
         if bar is not None: bar.update()
 
 # %% ../nbs/23_reproduce.ipynb #192786e0
 def _doc(r:EvalResult) -> dict:
-    return dict(protocol=r.protocol, info=r.info, summary=r.summary, pooled=r.pooled, by_scene=r.by_scene(), per_image=r.per_image)
+    return dict(protocol=r.protocol, info=r.info, summary=r.summary, pooled=r.pooled, by_scene=r.by_scene(),
+                per_image=r.per_image)
 
 def load_result(path:str|Path) -> EvalResult:
     "The `EvalResult` saved at `path` (by `EvalResult.save` or a report's stage)."
     d = json.loads(Path(path).read_text())
-    if not isinstance(d, dict) or not {'protocol', 'per_image', 'pooled'} <= set(d): raise ValueError(f"{path}: not a saved evaluation")
+    if not isinstance(d, dict) or not {'protocol', 'per_image', 'pooled'} <= set(d):
+        raise ValueError(f"{path}: not a saved evaluation")
     return EvalResult(d['protocol'], d['per_image'], d['pooled'], d.get('info', {}))
 
 def save_ablation(abl:Ablation, path:str|Path):
@@ -85,7 +90,9 @@ def save_ablation(abl:Ablation, path:str|Path):
 def load_ablation(path:str|Path) -> Ablation:
     "The `Ablation` written by `save_ablation`."
     d = json.loads(Path(path).read_text())
-    return Ablation(d['variants'], {n: EvalResult(r['protocol'], r['per_image'], r['pooled'], r['info']) for n, r in d['results'].items()})
+    return Ablation(d['variants'],
+                    {n: EvalResult(r['protocol'], r['per_image'], r['pooled'], r['info']) for n,
+                     r in d['results'].items()})
 
 # %% ../nbs/23_reproduce.ipynb #c5bda799
 def paper_data(path:str|Path, # nyu_depth_v2_labeled.mat or an NYU folder; the KITTI root with `list_file`
@@ -111,7 +118,8 @@ def weights_note(model, arch:str|None=None, # the open_clip architecture it was 
                  frames:int|None=None, # only this many test frames were used
                 ) -> str:
     "'numbers meaningless: ...' for a tiny or random model, and a word when only a few frames were used; else ''."
-    tiny = (arch or '').startswith('clipdepth-tiny') or 'clipdepth-tiny' in str(getattr(model, 'config', {}).get('clip'))
+    tiny = ((arch or '').startswith('clipdepth-tiny')
+            or 'clipdepth-tiny' in str(getattr(model, 'config', {}).get('clip')))
     rand = pretrained is None and not getattr(model, 'config', {}).get('clip')
     note = 'numbers meaningless: tiny random model' if tiny else 'numbers meaningless: random weights' if rand else ''
     return '; '.join(n for n in (note, f'only the first {frames} test frames' if frames else '') if n)
@@ -133,9 +141,13 @@ def depthclip_stages(model, data, protocol:str='depthclip-official', batch_size:
                      figure_frames:int=3) -> dict:
     "DepthCLIP's stages: {name: function writing its files into a report folder}."
     return {
-        'sweep': lambda out: save_ablation(ablate(model, data, paper_sweep(), protocol, batch_size, num_workers=num_workers), out/'results'/'sweep.json'),
-        'lower bound': lambda out: evaluate(random_depth(), data, protocol, batch_size, num_workers=num_workers).save(out/'results'/'lower_bound.json'),
-        'figure 4': lambda out: _save_fig(plot_bin_responses(model, data[0]['image'], data[0]['depth']), out/'figures'/'figure4.png'),
+        'sweep': lambda out: save_ablation(ablate(model, data, paper_sweep(), protocol, batch_size,
+                                                  num_workers=num_workers),
+                                           out/'results'/'sweep.json'),
+        'lower bound': lambda out: evaluate(random_depth(), data, protocol, batch_size,
+                                            num_workers=num_workers).save(out/'results'/'lower_bound.json'),
+        'figure 4': lambda out: _save_fig(plot_bin_responses(model, data[0]['image'], data[0]['depth']),
+                                          out/'figures'/'figure4.png'),
         'figures 1 and 5': lambda out: _save_fig(_grid(model, data, figure_frames), out/'figures'/'figure5.png'),
     }
 
@@ -148,7 +160,8 @@ def depthclip_tables(out:Path) -> list[dict]:
     abl, lower = load_ablation(out/'results'/'sweep.json'), load_result(out/'results'/'lower_bound.json')
     paper = lambda t: published('depthclip', 'nyu', t)
     tables = [_table('Table 1', {'DepthCLIP': abl['original'].summary, 'lower bound': lower.summary}, paper('table 1')),
-              _table('Table 2, all', {r['variant']: r for r in abl.rows(names=list(BIN_PARTITIONS))}, paper('table 2, all'))]
+              _table('Table 2, all', {r['variant']: r for r in abl.rows(names=list(BIN_PARTITIONS))},
+                     paper('table 2, all'))]
     scenes = abl['original'].by_scene()
     for s in ('bathroom', 'classroom'):
         if s in scenes: ours, note = {r['variant']: r for r in abl.rows(s, list(BIN_PARTITIONS))}, ''
@@ -160,16 +173,19 @@ def depthclip_tables(out:Path) -> list[dict]:
 # %% ../nbs/23_reproduce.ipynb #fe7048cb
 def checkpoint_stages(model, data, protocol:str, batch_size:int=8, num_workers:int=0, figure_frames:int=3) -> dict:
     "A learned model's stages: its evaluation and Figure 5's grid."
-    return {'evaluate': lambda out: evaluate(model, data, protocol, batch_size, num_workers=num_workers).save(out/'results'/'evaluate.json'),
+    return {'evaluate': lambda out: evaluate(model, data, protocol, batch_size,
+                                             num_workers=num_workers).save(out/'results'/'evaluate.json'),
             'figure 5': lambda out: _save_fig(_grid(model, data, figure_frames), out/'figures'/'figure5.png')}
 
 def checkpoint_tables(out:Path, method:str, dataset:str, table:str|None=None, paper_row:str|None=None) -> list[dict]:
     "The method's table: our evaluation as the row `paper_row` of the paper's `table`."
     paper = published(method, dataset, table)
     row = paper_row or next(iter(paper))
-    if row not in paper: raise ValueError(f"no row {row!r} in the paper's table for {method} on {dataset}: it has {', '.join(paper)}")
+    if row not in paper:
+        raise ValueError(f"no row {row!r} in the paper's table for {method} on {dataset}: it has {', '.join(paper)}")
     tol = KITTI_TOLERANCE if dataset == 'kitti' else TOLERANCE
-    return [_table(f"{table or next(iter(PUBLISHED[method][dataset]))} ({dataset.upper()})", {row: load_result(out/'results'/'evaluate.json').summary}, paper, tolerance=tol)]
+    return [_table(f"{table or next(iter(PUBLISHED[method][dataset]))} ({dataset.upper()})",
+                   {row: load_result(out/'results'/'evaluate.json').summary}, paper, tolerance=tol)]
 
 # %% ../nbs/23_reproduce.ipynb #075ad695
 def _fmt(v, signed:bool=False) -> str: return '–' if not _finite(v) else f'{v:+.3f}' if signed else f'{v:.3f}'
@@ -179,13 +195,18 @@ def table_cells(t:dict) -> list[list[str]]:
     ms = t['metrics']
     out = [['row', 'source', *ms]]
     for r in t['rows']:
-        if r['ours'] is not None: out.append([r['row'], f"ours ({r['ours'].get('n_images', '?')} images)", *[_fmt(r['ours'].get(m)) for m in ms]])
+        if r['ours'] is not None:
+            out.append([r['row'], f"ours ({r['ours'].get('n_images', '?')} images)",
+                        *[_fmt(r['ours'].get(m)) for m in ms]])
         if r['paper'] is not None: out.append([r['row'], 'paper', *[_fmt(r['paper'].get(m)) for m in ms]])
-        if r['diff']: out.append([r['row'], 'difference', *[_fmt(r['diff'].get(m), True) + (' ⚑' if m in r['flagged'] else '') for m in ms]])
+        if r['diff']:
+            out.append([r['row'], 'difference',
+                        *[_fmt(r['diff'].get(m), True) + (' ⚑' if m in r['flagged'] else '') for m in ms]])
     return out
 
 def _md_table(cells) -> str:
-    return '\n'.join(['| ' + ' | '.join(cells[0]) + ' |', '|' + '---|' * len(cells[0])] + ['| ' + ' | '.join(c) + ' |' for c in cells[1:]])
+    return '\n'.join(['| ' + ' | '.join(cells[0]) + ' |', '|' + '---|' * len(cells[0])]
+                     + ['| ' + ' | '.join(c) + ' |' for c in cells[1:]])
 
 def _html_table(cells) -> str:
     head = ''.join(f'<th>{html.escape(c)}</th>' for c in cells[0])
@@ -194,7 +215,8 @@ def _html_table(cells) -> str:
 
 
 # %% ../nbs/23_reproduce.ipynb #fe335368
-CSS = ('body{font-family:system-ui,sans-serif;max-width:72em;margin:2em auto;padding:0 1em}table{border-collapse:collapse;margin:.5em 0 1.5em}'
+CSS = ('body{font-family:system-ui,sans-serif;max-width:72em;margin:2em auto;padding:0 '
+       '1em}table{border-collapse:collapse;margin:.5em 0 1.5em}'
        'td,th{border:1px solid #ccc;padding:.2em .6em;text-align:right}td:first-child,td:nth-child(2){text-align:left}'
        '.warn{background:#fee;border:1px solid #c00;padding:.5em 1em;font-weight:bold}img{max-width:100%}')
 
@@ -209,7 +231,8 @@ def _summary_lines(doc:dict) -> list[str]:
 def render_markdown(doc:dict) -> str:
     "The report page as Markdown (figures linked beside it)."
     parts = [f"# {doc['title']}", *([f"**{doc['note']}**"] if doc['note'] else []), *_summary_lines(doc)]
-    for t in doc['tables']: parts += [f"## {t['name']}", *([f"*{t['note']}*"] if t['note'] else []), _md_table(table_cells(t))]
+    for t in doc['tables']:
+        parts += [f"## {t['name']}", *([f"*{t['note']}*"] if t['note'] else []), _md_table(table_cells(t))]
     parts += [f"## {name}\n\n![{name}]({path})" for name, path in doc['figures'].items()]
     return '\n\n'.join(parts) + '\n'
 
@@ -218,15 +241,19 @@ def render_html(doc:dict, out:Path) -> str:
     e = html.escape
     parts = [f"<h1>{e(doc['title'])}</h1>", *([f"<p class=\"warn\">{e(doc['note'])}</p>"] if doc['note'] else []),
              *(f'<p>{e(l)}</p>' for l in _summary_lines(doc))]
-    for t in doc['tables']: parts += [f"<h2>{e(t['name'])}</h2>", *([f"<p><em>{e(t['note'])}</em></p>"] if t['note'] else []), _html_table(table_cells(t))]
+    for t in doc['tables']:
+        parts += [f"<h2>{e(t['name'])}</h2>", *([f"<p><em>{e(t['note'])}</em></p>"] if t['note'] else []),
+                  _html_table(table_cells(t))]
     for name, path in doc['figures'].items():
         b64 = base64.b64encode((out/path).read_bytes()).decode()
         parts += [f'<h2>{e(name)}</h2>', f'<img alt="{e(name)}" src="data:image/png;base64,{b64}">']
-    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(doc["title"])}</title><style>{CSS}</style></head>'
+    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(doc["title"])}</title>'
+            f'<style>{CSS}</style></head>'
             f'<body>\n' + '\n'.join(parts) + '\n</body></html>\n')
 
 # %% ../nbs/23_reproduce.ipynb #6e5c4ea6
-FIGURE_NAMES = {'figure4.png': 'Figure 4: bin responses', 'figure5.png': 'Figures 1 and 5: input, ground truth, prediction (and its error)'}
+FIGURE_NAMES = {'figure4.png': 'Figure 4: bin responses',
+                'figure5.png': 'Figures 1 and 5: input, ground truth, prediction (and its error)'}
 
 def reproduce(method:str, # 'depthclip', or the METHODS name of a trained `model`
               model, # the model (a DepthCLIP for 'depthclip')
@@ -241,19 +268,26 @@ def reproduce(method:str, # 'depthclip', or the METHODS name of a trained `model
              ) -> dict:
     "Run a paper's evaluations into the report folder `out`; return the report (as written to results.json)."
     out = Path(out)
-    if dataset not in PUBLISHED.get(method, {}): raise ValueError(f"no published {dataset} numbers for {method} (clipdepth.papers has {', '.join(PUBLISHED.get(method, {})) or 'none'})")
+    if dataset not in PUBLISHED.get(method, {}):
+        raise ValueError(f"no published {dataset} numbers for {method} (clipdepth.papers has "
+                         f"{', '.join(PUBLISHED.get(method, {})) or 'none'})")
     protocol = protocol or ('kitti-garg' if dataset == 'kitti' else model.eval_protocol)
     if method == 'depthclip': stages = depthclip_stages(model, data, protocol, batch_size, num_workers, figure_frames)
     else: stages = checkpoint_stages(model, data, protocol, batch_size, num_workers, figure_frames)
-    st = Stages(out, dict(method=method, dataset=dataset, protocol=protocol, frames=len(data), note=note, **(settings or {})))
+    st = Stages(out,
+                dict(method=method, dataset=dataset, protocol=protocol, frames=len(data), note=note,
+                     **(settings or {})))
     with tqdm(total=len(stages), desc=f'reproduce {method}', unit='stage') as bar:
         for name, fn in stages.items(): st.run(name, lambda: fn(out), bar)
-    tables = depthclip_tables(out) if method == 'depthclip' else checkpoint_tables(out, method, dataset, table, paper_row)
+    tables = (depthclip_tables(out) if method == 'depthclip'
+              else checkpoint_tables(out, method, dataset, table, paper_row))
     title = {'depthclip': 'DepthCLIP (Zhang et al., ACM MM 2022)'}.get(method, f'{method} from a checkpoint')
     doc = dict(title=f'Reproduction: {title}', method=method, dataset=dataset, protocol=protocol, note=note,
-               model=type(model).__name__, data=repr(data), settings=st.settings, tolerance=KITTI_TOLERANCE if dataset == 'kitti' else TOLERANCE,
-               tables=tables, stages=st.done, figures={FIGURE_NAMES[p.name]: f'figures/{p.name}' for p in sorted((out/'figures').glob('*.png'))},
-               results={p.stem: {k: v for k, v in json.loads(p.read_text()).items() if k != 'per_image'} for p in sorted((out/'results').glob('*.json'))})
+               model=type(model).__name__, data=repr(data), settings=st.settings,
+               tolerance=KITTI_TOLERANCE if dataset == 'kitti' else TOLERANCE, tables=tables, stages=st.done,
+               figures={FIGURE_NAMES[p.name]: f'figures/{p.name}' for p in sorted((out/'figures').glob('*.png'))},
+               results={p.stem: {k: v for k, v in json.loads(p.read_text()).items() if k != 'per_image'}
+                        for p in sorted((out/'results').glob('*.json'))})
     save_json(doc, out/'results.json')
     with atomic_write(out/'report.md', 'w') as f: f.write(render_markdown(doc))
     with atomic_write(out/'report.html', 'w') as f: f.write(render_html(doc, out))
@@ -265,31 +299,43 @@ def run_command(a) -> int:
     from .cli import build_model
     from .models import method_name
     if a.fill_readme:
-        print(f"filled {', '.join(fill_results(a.fill_readme, a.index, a.force))} in {a.index}; now run: python tools/make_readme.py")
+        print(f"filled {', '.join(fill_results(a.fill_readme, a.index, a.force))} in {a.index}; now run: "
+              "python tools/make_readme.py")
         return 0
     if not a.paper or not a.data: raise ValueError("reproduce needs a METHOD and --data (or --fill-readme REPORT.json)")
     if (a.paper == 'depthclip') == bool(a.checkpoint):
-        raise ValueError("DepthCLIP is zero-shot: give --weights, not --checkpoint" if a.checkpoint else f"reproduce {a.paper} needs --checkpoint (a model folder, or the official checkpoint file)")
-    if a.checkpoint and a.long_side: raise ValueError("--long-side is DepthCLIP's; a checkpoint keeps the resolution it was saved with")
+        raise ValueError("DepthCLIP is zero-shot: give --weights, not --checkpoint" if a.checkpoint
+                         else f"reproduce {a.paper} needs --checkpoint "
+                              "(a model folder, or the official checkpoint file)")
+    if a.checkpoint and a.long_side:
+        raise ValueError("--long-side is DepthCLIP's; a checkpoint keeps the resolution it was saved with")
     data = paper_data(a.data, dataset=a.dataset, list_file=a.list, frames=a.frames)
-    a.method = a.paper if a.checkpoint and Path(a.checkpoint).is_file() else None   # build_model: a file is read with from_official
-    model = build_model(a, **({'long_side': a.long_side} if a.long_side else {}), **({'crop': None} if a.dataset == 'kitti' else {}))
-    if a.checkpoint and method_name(model) != a.paper: raise ValueError(f"{a.checkpoint}: holds a {method_name(model)} model, not {a.paper}")
+    # build_model: a file is read with from_official
+    a.method = a.paper if a.checkpoint and Path(a.checkpoint).is_file() else None
+    model = build_model(a, **({'long_side': a.long_side} if a.long_side else {}),
+                        **({'crop': None} if a.dataset == 'kitti' else {}))
+    if a.checkpoint and method_name(model) != a.paper:
+        raise ValueError(f"{a.checkpoint}: holds a {method_name(model)} model, not {a.paper}")
     pretrained = None if str(a.pretrained).lower() == 'none' else a.pretrained
-    settings = {**{k: getattr(a, k) for k in ('pretrained', 'checkpoint', 'model', 'preset', 'long_side', 'paper_row')}, 'data': str(Path(a.data).resolve())}
+    settings = {**{k: getattr(a, k) for k in ('pretrained', 'checkpoint', 'model', 'preset', 'long_side', 'paper_row')},
+                'data': str(Path(a.data).resolve())}
     doc = reproduce(a.paper, model, data, a.out, a.dataset, note=weights_note(model, a.model, pretrained, a.frames),
                     settings=settings, batch_size=a.batch_size, num_workers=a.workers, paper_row=a.paper_row)
     flagged = sum(len(r['flagged']) for t in doc['tables'] for r in t['rows'])
-    print(f"{len(doc['tables'])} table(s), {flagged} number(s) beyond tolerance{'; ' + doc['note'] if doc['note'] else ''}")
+    print(f"{len(doc['tables'])} table(s), {flagged} number(s) "
+          f"beyond tolerance{'; ' + doc['note'] if doc['note'] else ''}")
     print('wrote', *(Path(a.out)/f for f in ('report.md', 'report.html', 'results.json')))
     return 0
 
 # %% ../nbs/23_reproduce.ipynb #c5495f9b
 README_ROWS = {   # (method, dataset, the report's row) -> the label of the README row
-    ('depthclip', 'nyu', 'DepthCLIP'): 'DepthCLIP (RN50, zero-shot)', ('clip-adapter', 'nyu', 'supervised'): 'CLIP-Adapter (RN50)',
+    ('depthclip', 'nyu', 'DepthCLIP'): 'DepthCLIP (RN50, zero-shot)',
+    ('clip-adapter', 'nyu', 'supervised'): 'CLIP-Adapter (RN50)',
     ('clip-adapter', 'nyu', 'self-supervised'): 'CLIP-Adapter, self-supervised',
-    ('coarse-refined', 'nyu', 'supervised'): 'Coarse/Refined adapter (RN50)', ('msa', 'nyu', 'supervised'): 'Multi-Scale Adapter (RN50)',
-    ('msa', 'nyu', 'self-supervised'): 'Multi-Scale Adapter, self-supervised', ('cabins', 'nyu', 'RN101'): 'CaBins (RN101)',
+    ('coarse-refined', 'nyu', 'supervised'): 'Coarse/Refined adapter (RN50)',
+    ('msa', 'nyu', 'supervised'): 'Multi-Scale Adapter (RN50)',
+    ('msa', 'nyu', 'self-supervised'): 'Multi-Scale Adapter, self-supervised',
+    ('cabins', 'nyu', 'RN101'): 'CaBins (RN101)',
     ('cabins', 'kitti', 'RN101'): 'CaBins (RN101)', ('mirror', 'kitti', 'mirror'): 'mirror'}
 
 def _paper_style(v) -> str: return '' if not _finite(v) else f'{v:.3f}'.removeprefix('0')
@@ -300,8 +346,10 @@ def fill_results(report:str|Path, # a report's results.json
                 ) -> list[str]:
     "Write the report's measured rows into the index notebook's 'ours' rows; return the labels filled."
     doc, index = json.loads(Path(report).read_text()), Path(index)
-    if doc.get('note') and not force: raise ValueError(f"{report}: {doc['note']}; not filling the results table (force to do it anyway)")
-    rows = {README_ROWS[k]: r['ours'] for r in doc['tables'][0]['rows'] if r['ours'] and (k := (doc['method'], doc['dataset'], r['row'])) in README_ROWS}
+    if doc.get('note') and not force:
+        raise ValueError(f"{report}: {doc['note']}; not filling the results table (force to do it anyway)")
+    rows = {README_ROWS[k]: r['ours'] for r in doc['tables'][0]['rows']
+            if r['ours'] and (k := (doc['method'], doc['dataset'], r['row'])) in README_ROWS}
     if not rows: raise ValueError(f"{report}: none of its rows is in the README's results table")
     nb, ds, filled = json.loads(index.read_text(encoding='utf-8')), doc['dataset'].upper(), []
     for c in nb['cells']:
@@ -310,7 +358,8 @@ def fill_results(report:str|Path, # a report's results.json
         for i, line in enumerate(lines):
             cells = [x.strip() for x in line.strip().strip('|').split('|')]
             if len(cells) == 3 + len(TABLE_METRICS) and cells[1:3] == [ds, 'ours'] and cells[0] in rows:
-                lines[i] = '| ' + ' | '.join(cells[:3] + [_paper_style(rows[cells[0]].get(m)) for m in TABLE_METRICS]) + ' |'
+                lines[i] = ('| ' + ' | '.join(cells[:3] + [_paper_style(rows[cells[0]].get(m)) for m in TABLE_METRICS])
+                            + ' |')
                 filled.append(cells[0])
         if len(filled) > before: c['source'] = [l + '\n' for l in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
     if not filled: raise ValueError(f"{index}: no 'ours' row for {', '.join(rows)} on {ds} in its results table")

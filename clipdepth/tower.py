@@ -23,7 +23,8 @@ def _fold_children(module:nn.Module):
     for child in module.children(): _fold_children(child)
 
 def fold_batchnorm(visual:ModifiedResNet) -> ModifiedResNet:
-    "An eval-mode, frozen copy of a ResNet tower with every BatchNorm folded into the convolution before it (computed in fp32)."
+    ("An eval-mode, frozen copy of a ResNet tower with every BatchNorm folded into the convolution before it "
+     "(computed in fp32).")
     dtype = visual.conv1.weight.dtype
     v = copy.deepcopy(visual).float().eval()
     with torch.no_grad(): _fold_children(v)
@@ -32,9 +33,10 @@ def fold_batchnorm(visual:ModifiedResNet) -> ModifiedResNet:
 _FOLDED = weakref.WeakKeyDictionary()   # tower -> {(channels_last, fuse): (what the copy was built from, the copy)}
 
 def folded_tower(visual:ModifiedResNet, channels_last:bool=False, # the copy in channels_last layout
-                 fuse:bool=False, # on a CPU in fp32, also fuse ReLUs and residual sums into the convolutions (`fuse_tower`)
+                 fuse:bool=False, # on a CPU in fp32, also fuse ReLUs and residual sums into convolutions (`fuse_tower`)
                 ) -> ModifiedResNet:
-    "`fold_batchnorm(visual)`, in `channels_last` and fused when asked, cached until `visual`'s weights, buffers, device or dtype change."
+    ("`fold_batchnorm(visual)`, in `channels_last` and fused when asked, cached until `visual`'s weights, buffers, "
+     "device or dtype change.")
     w = visual.conv1.weight
     fuse = fuse and can_pack(w)
     key = (tuple(t._version for t in (*visual.parameters(), *visual.buffers())), w.device, w.dtype, channels_last, fuse)
@@ -53,11 +55,14 @@ def can_pack(w:torch.Tensor) -> bool:
 PACKED_SHAPES = 4   # input shapes for which a PackedConv keeps its reordered weights (the most recent)
 
 class PackedConv(nn.Module):
-    "A (folded) Conv2d for inference with oneDNN: weights reordered once per input shape, ReLU and a residual sum fused into the kernel."
+    ("A (folded) Conv2d for inference with oneDNN: weights reordered once per input shape, "
+     "ReLU and a residual sum fused into the kernel.")
     def __init__(self, conv:nn.Conv2d, # a folded convolution, fp32 on a CPU
                  relu:bool): # apply a ReLU to the result (after the residual, when one is given)
         super().__init__()
-        if not can_pack(conv.weight): raise ValueError(f"PackedConv needs fp32 weights on a CPU with oneDNN, not {conv.weight.dtype} on {conv.weight.device}")
+        if not can_pack(conv.weight):
+            raise ValueError("PackedConv needs fp32 weights on a CPU with oneDNN, "
+                             f"not {conv.weight.dtype} on {conv.weight.device}")
         self.geometry = list(conv.padding), list(conv.stride), list(conv.dilation), conv.groups
         self.weight, self.bias, self.act = conv.weight.detach(), conv.bias.detach(), 'relu' if relu else 'none'
         self._packed = {}
@@ -65,18 +70,22 @@ class PackedConv(nn.Module):
         "The weights in the blocked layout oneDNN picks for inputs of `shape` (which it needs to pick the fast kernel)."
         if shape not in self._packed:
             if len(self._packed) >= PACKED_SHAPES: del self._packed[next(iter(self._packed))]
-            self._packed[shape] = torch._C._nn.mkldnn_reorder_conv2d_weight(self.weight.to_mkldnn(), *self.geometry, list(shape))
+            self._packed[shape] = torch._C._nn.mkldnn_reorder_conv2d_weight(self.weight.to_mkldnn(), *self.geometry,
+                                                                            list(shape))
         return self._packed[shape]
     def forward(self, x:torch.Tensor, residual:torch.Tensor|None=None) -> torch.Tensor:
         w = self.packed(x.shape)
-        if residual is None: return torch.ops.mkldnn._convolution_pointwise(x, w, self.bias, *self.geometry, self.act, [], None)
-        return torch.ops.mkldnn._convolution_pointwise.binary(x, residual, w, self.bias, *self.geometry, 'add', 1.0, self.act, [], None)
+        if residual is None:
+            return torch.ops.mkldnn._convolution_pointwise(x, w, self.bias, *self.geometry, self.act, [], None)
+        return torch.ops.mkldnn._convolution_pointwise.binary(x, residual, w, self.bias, *self.geometry, 'add', 1.0,
+                                                              self.act, [], None)
 
 class FusedBottleneck(nn.Module):
     "A folded CLIP Bottleneck as three `PackedConv`s, the third adding the shortcut before its ReLU."
     def __init__(self, b:nn.Module): # an open_clip Bottleneck with BatchNorm folded
         super().__init__()
-        self.conv1, self.conv2, self.avgpool, self.conv3 = PackedConv(b.conv1, True), PackedConv(b.conv2, True), b.avgpool, PackedConv(b.conv3, True)
+        self.conv1, self.conv2, self.avgpool, self.conv3 = (PackedConv(b.conv1, True), PackedConv(b.conv2, True),
+                                                            b.avgpool, PackedConv(b.conv3, True))
         self.downsample = b.downsample and nn.Sequential(b.downsample[0], PackedConv(b.downsample[1], False))
     def forward(self, x:torch.Tensor) -> torch.Tensor:
         shortcut = x if self.downsample is None else self.downsample(x)
@@ -84,9 +93,12 @@ class FusedBottleneck(nn.Module):
 
 # %% ../nbs/02_tower.ipynb #a50fcbfa
 def fuse_tower(folded:ModifiedResNet) -> ModifiedResNet:
-    "A copy of a folded fp32 CPU tower (`fold_batchnorm`) whose convolutions run as `PackedConv`s, ReLUs and residual sums fused."
+    ("A copy of a folded fp32 CPU tower (`fold_batchnorm`) whose convolutions run as `PackedConv`s, "
+     "ReLUs and residual sums fused.")
     v = copy.copy(folded)
     v._modules = dict(folded._modules)
-    for i in (1, 2, 3): v._modules[f'conv{i}'], v._modules[f'act{i}'] = PackedConv(folded._modules[f'conv{i}'], True), nn.Identity()
-    for name in ('layer1', 'layer2', 'layer3', 'layer4'): v._modules[name] = nn.Sequential(*map(FusedBottleneck, folded._modules[name]))
+    for i in (1, 2, 3):
+        v._modules[f'conv{i}'], v._modules[f'act{i}'] = PackedConv(folded._modules[f'conv{i}'], True), nn.Identity()
+    for name in ('layer1', 'layer2', 'layer3', 'layer4'):
+        v._modules[name] = nn.Sequential(*map(FusedBottleneck, folded._modules[name]))
     return v

@@ -22,7 +22,8 @@ AUGMENT = {
                 brightness=(0.75, 1.25), channels=(0.9, 1.1)),
     'kitti': dict(crop='kb', size=(352, 704), degrees=1.0, flip=0.5, colour=0.5, gamma=(0.9, 1.1),
                   brightness=(0.9, 1.1), channels=(0.9, 1.1)),
-    'none': dict(crop=None, size=None, degrees=0.0, flip=0.0, colour=0.0, gamma=(1, 1), brightness=(1, 1), channels=(1, 1)),
+    'none': dict(crop=None, size=None, degrees=0.0, flip=0.0, colour=0.0, gamma=(1, 1), brightness=(1, 1),
+                 channels=(1, 1)),
 }
 
 # %% ../nbs/14_trainset.ipynb #02ba8f49
@@ -45,7 +46,8 @@ def _rescale(arrays:dict, scale:float) -> dict:
 
 def _rotate(arrays:dict, degrees:float) -> dict:
     "`arrays` rotated counter-clockwise by `degrees` about the centre (image bilinear, the rest nearest, 0 outside)."
-    return _geometric(arrays, lambda im: im.rotate(degrees, Image.BILINEAR), lambda im: im.rotate(degrees, Image.NEAREST))
+    return _geometric(arrays, lambda im: im.rotate(degrees, Image.BILINEAR),
+                      lambda im: im.rotate(degrees, Image.NEAREST))
 
 def _colour(image:np.ndarray, gamma:float, brightness:float, channels) -> np.ndarray:
     "BTS's colour augmentation on a float [0, 1] HxWx3 image."
@@ -61,15 +63,20 @@ class DepthTrainSet(torch.utils.data.Dataset):
                  pair:dict|None=None, # synthesise a second view for self-supervision (see below), e.g. SYNTHETIC_PAIR
                  cache:bool=False, # keep the cropped, rescaled frames in memory
                  **overrides): # any AUGMENT setting: crop, size, degrees, flip, colour, gamma, brightness, channels
-        if preset not in AUGMENT: raise ValueError(f"unknown augmentation preset {preset!r}: use one of {', '.join(AUGMENT)}")
-        if bad := set(overrides) - set(AUGMENT[preset]): raise TypeError(f"unknown augmentation setting(s) {', '.join(sorted(bad))}: use {', '.join(AUGMENT[preset])}")
+        if preset not in AUGMENT:
+            raise ValueError(f"unknown augmentation preset {preset!r}: use one of {', '.join(AUGMENT)}")
+        if bad := set(overrides) - set(AUGMENT[preset]):
+            raise TypeError(f"unknown augmentation setting(s) {', '.join(sorted(bad))}: "
+                            f"use {', '.join(AUGMENT[preset])}")
         if len(data) == 0: raise ValueError("the training dataset is empty")
         self.data, self.preset, self.scale, self.seed, self.epoch = data, preset, scale, seed, 0
         self.cfg, self.pair, self._cache = {**AUGMENT[preset], **overrides}, pair, {} if cache else None
         self.intrinsics = 'kitti' if preset == 'kitti' else 'nyu'
 
     def __len__(self): return len(self.data)
-    def __repr__(self): return f"DepthTrainSet({self.preset}, n={len(self)}, size={self.cfg['size']}, scale={self.scale}, pair={self.pair is not None}, data={self.data!r})"
+    def __repr__(self):
+        return (f"DepthTrainSet({self.preset}, n={len(self)}, size={self.cfg['size']}, scale={self.scale}, "
+                f"pair={self.pair is not None}, data={self.data!r})")
     def set_epoch(self, epoch:int):
         "Use the random draws of `epoch` from now on."
         self.epoch = epoch
@@ -81,7 +88,8 @@ def _base(self:DepthTrainSet, i:int) -> tuple[dict, np.ndarray]:
     if self._cache is not None and i in self._cache: return self._cache[i]
     item = self.data[i]
     image, depth = np.asarray(item['image']), np.asarray(item['depth'], np.float32)
-    if image.dtype != np.uint8 or image.ndim != 3: raise ValueError(f"item {i}: expected a uint8 HxWx3 image, got {image.dtype} {image.shape}")
+    if image.dtype != np.uint8 or image.ndim != 3:
+        raise ValueError(f"item {i}: expected a uint8 HxWx3 image, got {image.dtype} {image.shape}")
     h, w = depth.shape
     t, b, l, r = crop_box(self.cfg['crop'], h, w)
     arrays = {'image': image[t:b, l:r], 'depth': depth[t:b, l:r]}
@@ -107,7 +115,9 @@ def __getitem__(self:DepthTrainSet, i:int) -> dict:
     if angle: arrays = _rotate(arrays, angle)
     H, W = arrays['depth'].shape
     h, w = c['size'] or (H, W)
-    if h > H or w > W: raise ValueError(f"frame {frame}: {W}x{H} after the fixed crop and scale {self.scale}, smaller than the training size {w}x{h}")
+    if h > H or w > W:
+        raise ValueError(f"frame {frame}: {W}x{H} after the fixed crop and scale {self.scale}, "
+                         f"smaller than the training size {w}x{h}")
     y, x = int(u_top * (H - h + 1)), int(u_left * (W - w + 1))
     arrays = {k: v[y:y + h, x:x + w] for k, v in arrays.items()}
     K = shift_intrinsics(K, x, y)
@@ -115,7 +125,8 @@ def __getitem__(self:DepthTrainSet, i:int) -> dict:
     image = arrays['image'].astype(np.float32) / 255
     if u_col < c['colour']: image = _colour(image, gamma, bright, chans)
     out = dict(image=torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))),
-               depth=torch.from_numpy(np.array(arrays['depth'], np.float32))[None], K=torch.from_numpy(K).float(), frame=frame, scene=scene)
+               depth=torch.from_numpy(np.array(arrays['depth'], np.float32))[None], K=torch.from_numpy(K).float(),
+               frame=frame, scene=scene)
     if 'seg' in arrays:
         seg = np.array(arrays['seg'], np.float32)
         out['seg'] = torch.from_numpy(seg[None] if seg.ndim == 2 else seg.transpose(2, 0, 1)).float().contiguous()
@@ -133,7 +144,8 @@ def synthesise_pair(item:dict, # a DepthTrainSet item
                     rng:np.random.Generator, degrees:float=2.0, shift:float=0.1) -> dict:
     "`item` with `image` replaced by a view rendered after a random camera motion: adds `source`, `T` and `valid`."
     T = torch.from_numpy(random_motion(rng, degrees, shift)).float()
-    with torch.no_grad(): target, valid = inverse_warp(item['image'][None], item['depth'][None], item['K'][None], T[None])
+    with torch.no_grad():
+        target, valid = inverse_warp(item['image'][None], item['depth'][None], item['K'][None], T[None])
     valid = valid & (item['depth'][None] > 0)
     return {**item, 'image': (target * valid)[0], 'source': item['image'], 'T': T, 'valid': valid[0]}
 
@@ -145,7 +157,8 @@ def official_motion(angle:float, tx:float, ty:float, # degrees; pixels
                     focal:float=0.015, c=(272, 208)) -> np.ndarray: # the loader's K (focal and principal point)
     "The (4, 4) target → source transform the adapters' loader decomposes from its in-plane homography."
     a = np.deg2rad(-angle); ca, sa = np.cos(a), np.sin(a)
-    M = np.array([[ca, sa], [-sa, ca]])                                           # getRotationMatrix2D(centre, -angle, 1)
+    # getRotationMatrix2D(centre, -angle, 1)
+    M = np.array([[ca, sa], [-sa, ca]])
     m = np.array([(1 - ca) * centre[0] - sa * centre[1], sa * centre[0] + (1 - ca) * centre[1]])
     T = np.eye(4); T[:2, :2] = M
     T[:2, 3] = (m - M @ np.array([tx, ty]) + (M - np.eye(2)) @ np.array(c)) / focal
@@ -167,22 +180,27 @@ class OfficialPairs(torch.utils.data.Dataset):
 
     def __getitem__(self, i:int) -> dict:
         c, rng = self.cfg, np.random.default_rng([self.seed, self.epoch, i])
-        flip, (tx, ty), angle = rng.random() < 0.5, rng.uniform(-c['shift'], c['shift'], size=2), rng.uniform(-c['degrees'], c['degrees'])
+        flip, (tx, ty), angle = (rng.random() < 0.5, rng.uniform(-c['shift'], c['shift'], size=2),
+                                 rng.uniform(-c['degrees'], c['degrees']))
         return self.pair(self.dataset[i], angle, tx, ty, flip)
 
     def pair(self, it:dict, angle:float, tx:float, ty:float, flip:bool) -> dict:
         "The pair of item `it` for given draws (degrees, pixels, flip)."
         c = self.cfg
         rgb, depth = Image.fromarray(np.asarray(it['image'])), Image.fromarray(np.asarray(it['depth'], np.float32))
-        if rgb.size != (640, 480): raise ValueError(f"frame {it.get('frame')}: OfficialPairs needs 640x480 frames, not {rgb.size[0]}x{rgb.size[1]}")
+        if rgb.size != (640, 480):
+            raise ValueError(f"frame {it.get('frame')}: OfficialPairs needs 640x480 frames, "
+                             f"not {rgb.size[0]}x{rgb.size[1]}")
         if flip: rgb, depth = rgb.transpose(Image.FLIP_LEFT_RIGHT), depth.transpose(Image.FLIP_LEFT_RIGHT)
         box = (43 + tx, 45 + ty, 608 + tx, 472 + ty)
         h, w = c['size']
         target = _centre_cut(np.asarray(rgb.rotate(angle, resample=Image.BILINEAR).crop(box), np.float32) / 255, h, w)
         source = _centre_cut(np.asarray(rgb.crop((43, 45, 608, 472)), np.float32) / 255, h, w)
-        gt = _centre_cut(np.clip(np.asarray(depth.rotate(angle, resample=Image.NEAREST).crop(box), np.float32), 0, 10), h, w)
+        gt = _centre_cut(np.clip(np.asarray(depth.rotate(angle, resample=Image.NEAREST).crop(box), np.float32), 0,
+                                 10), h, w)
         K = np.array([[c['focal'], 0, w / 2], [0, c['focal'], h / 2], [0, 0, 1]])
         T = official_motion(angle, tx, ty, focal=c['focal'], c=(w / 2, h / 2))
         t = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1)))
-        return dict(image=t(target), source=t(source), depth=torch.from_numpy(gt.copy())[None], K=torch.from_numpy(K).float(),
+        return dict(image=t(target), source=t(source), depth=torch.from_numpy(gt.copy())[None],
+                    K=torch.from_numpy(K).float(),
                     T=torch.from_numpy(T).float(), frame=it.get('frame'), scene=it.get('scene'))

@@ -15,7 +15,8 @@ __all__ = ['STORAGE_DTYPES', 'archive_root', 'is_torchscript', 'script_classes',
 
 # %% ../nbs/00a_weights.ipynb #55bbb8b4
 def archive_root(names:list[str]) -> str|None:
-    "The top folder of a TorchScript archive with entries `names` (`data.pkl` beside `code/` or `constants.pkl`), or None."
+    ("The top folder of a TorchScript archive with entries `names` (`data.pkl` beside `code/` or `constants.pkl`), "
+     "or None.")
     tops = {n.split('/')[0] for n in names if n.count('/') == 1 and n.endswith('/data.pkl')}
     p = tops.pop() if len(tops) == 1 else None
     return p if p and (f'{p}/constants.pkl' in names or any(n.startswith(f'{p}/code/') for n in names)) else None
@@ -67,7 +68,8 @@ class _Storage:
 def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=None, metadata=None) -> torch.Tensor:
     "The view of `storage` that `torch._utils._rebuild_tensor_v2` makes, every argument checked first."
     ints = lambda xs: isinstance(xs, tuple) and all(type(x) is int for x in xs)
-    if not (isinstance(storage, _Storage) and type(offset) is int and ints(size) and ints(stride) and len(size) == len(stride)):
+    if not (isinstance(storage, _Storage) and type(offset) is int and ints(size) and ints(stride)
+            and len(size) == len(stride)):
         raise pickle.UnpicklingError('a malformed tensor')
     if hooks or metadata: raise pickle.UnpicklingError('a tensor with hooks or metadata')
     return storage.flat.as_strided(size, stride, offset)   # refuses a view outside the storage
@@ -81,7 +83,8 @@ _GLOBALS = {('torch._utils', '_rebuild_tensor_v2'): _rebuild_tensor, ('collectio
                                                           'build_doublelist', 'build_boollist', 'build_tensorlist')}}
 
 class ScriptUnpickler(pickle.Unpickler):
-    "Unpickles a TorchScript `data.pkl` into tensors, plain containers and inert `ScriptObject`s; other globals are refused."
+    ("Unpickles a TorchScript `data.pkl` into tensors, plain containers and inert `ScriptObject`s; "
+     "other globals are refused.")
     def __init__(self, file, storage): super().__init__(file); self.storage, self.stubs = storage, {}
 
     def find_class(self, module:str, name:str):
@@ -108,7 +111,8 @@ def _storage_reader(z:zipfile.ZipFile, p:str, file_size:int):
         if key in cache: return cache[key]
         try: info = z.getinfo(f'{p}/data/{key}')
         except KeyError: raise ValueError(f'storage {key!r} is missing') from None
-        if info.compress_type != zipfile.ZIP_STORED or info.file_size != numel * dtype.itemsize or info.file_size > file_size:
+        if (info.compress_type != zipfile.ZIP_STORED or info.file_size != numel * dtype.itemsize
+                or info.file_size > file_size):
             raise ValueError(f'storage {key!r} is not {numel} stored {dtype} elements')   # checked before allocating
         buf = bytearray(info.file_size)
         with z.open(info) as f: f.readinto(buf)   # zipfile checks the CRC-32
@@ -130,7 +134,8 @@ def _check_objects(root, classes:dict):
     if not isinstance(root, ScriptObject): raise ValueError(f'data.pkl holds a {type(root).__name__}, not a module')
     for o in _script_objects(root, set()):
         if o.qualname not in classes: raise ValueError(f'class {o.qualname} is not declared in code/')
-        if classes[o.qualname]['setstate']: raise ValueError(f'{o.qualname} defines __setstate__ (code that runs at load)')
+        if classes[o.qualname]['setstate']:
+            raise ValueError(f'{o.qualname} defines __setstate__ (code that runs at load)')
         if not isinstance(getattr(o, 'state', None), dict): raise ValueError(f'{o.qualname} has no attribute state')
     if not classes[root.qualname]['module']: raise ValueError(f'{root.qualname} is not a module')
 
@@ -154,7 +159,8 @@ def one_line(e:BaseException) -> str:
 
 def read_torchscript_tensors(path:str|Path, # a TorchScript archive, e.g. OpenAI's `RN50.pt`
                             ) -> dict[str, torch.Tensor]:
-    "The tensors TorchScript's own loader would give as `state_dict()`, on CPU, without running anything in the archive."
+    ("The tensors TorchScript's own loader would give as `state_dict()`, on CPU, without running anything in the "
+     "archive.")
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as z:
@@ -163,7 +169,8 @@ def read_torchscript_tensors(path:str|Path, # a TorchScript archive, e.g. OpenAI
             if p + '/byteorder' in z.namelist() and z.read(p + '/byteorder').strip() != b'little':
                 raise ValueError('not a little-endian archive')
             classes = script_classes(z, p)
-            with z.open(f'{p}/data.pkl') as f: root = ScriptUnpickler(f, _storage_reader(z, p, path.stat().st_size)).load()
+            with z.open(f'{p}/data.pkl') as f:
+                root = ScriptUnpickler(f, _storage_reader(z, p, path.stat().st_size)).load()
         _check_objects(root, classes)
         return _flat_state(root, classes)
     except Exception as e: raise ValueError(f'{path}: not a TorchScript archive of tensors ({one_line(e)})') from None
@@ -174,7 +181,7 @@ def _is_safetensors(path:Path) -> bool:
     with open(path, 'rb') as f: head = f.read(9)
     return len(head) == 9 and head[8:] == b'{' and int.from_bytes(head[:8], 'little') < path.stat().st_size
 
-def read_weights(path:str|Path, # `.safetensors`, a TorchScript archive, or a `torch.save` file (`.pt`, `.pth`, `.bin`, …)
+def read_weights(path:str|Path, # `.safetensors`, a TorchScript archive, or a `torch.save` file (.pt, .pth, .bin, …)
                 ):
     "The tensors in `path`, read without running code: safetensors, an inert TorchScript read, or a weights-only load."
     path = Path(path)
@@ -187,7 +194,8 @@ def read_weights(path:str|Path, # `.safetensors`, a TorchScript archive, or a `t
     if is_torchscript(path): return read_torchscript_tensors(path)
     try: return torch.load(str(path), map_location='cpu', weights_only=True)
     except Exception as e:
-        raise ValueError(f'{path}: not a TorchScript archive, a state-dict checkpoint or a .safetensors file ({one_line(e)})') from None
+        raise ValueError(f'{path}: not a TorchScript archive, a state-dict checkpoint or a .safetensors file '
+                         f'({one_line(e)})') from None
 
 # %% ../nbs/00a_weights.ipynb #17cbd6a2
 class _Exec:
