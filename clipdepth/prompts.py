@@ -57,24 +57,28 @@ def eot_length(clip, tokens:torch.Tensor) -> int:
 def encode_prompts(clip, # an open_clip CLIP model
                    prompts:list[list[str]], # per class, its prompts (from `depth_prompts`)
                    tokenizer=None, # defaults to open_clip's CLIP BPE tokenizer
-                   upto_eot:bool=False, # run the text tower only to the EOT token (same arithmetic, last bits differ)
+                   upto_eot:bool=False, # one pass for all, up to the EOT token (same arithmetic, last bits differ)
                   ) -> torch.Tensor:
     "(E, K) class embeddings: encode, normalise per prompt, mean per class, normalise."
     tok = tokenizer or open_clip.get_tokenizer('RN50')
     device = next(clip.parameters()).device
-    def encode(ids):
-        if not upto_eot or (L := eot_length(clip, ids)) == ids.shape[-1]: return clip.encode_text(ids)
-        return text_from_embeddings(clip, clip.token_embedding(ids[:, :L]), ids.argmax(-1))
-    def one(ps): return F.normalize(F.normalize(encode(tok(ps).to(device)).float(), dim=-1).mean(0), dim=-1)
-    return torch.stack([one(ps) for ps in prompts], dim=1)
+    def mean(e): return F.normalize(F.normalize(e.float(), dim=-1).mean(0), dim=-1)
+    if not upto_eot: return torch.stack([mean(clip.encode_text(tok(ps).to(device))) for ps in prompts], dim=1)
+    ids = tok([p for ps in prompts for p in ps]).to(device)
+    L = eot_length(clip, ids)
+    if L == ids.shape[-1]: e = clip.encode_text(ids)
+    else: e = text_from_embeddings(clip, clip.token_embedding(ids[:, :L]), ids.argmax(-1))
+    return torch.stack([mean(g) for g in e.split([len(ps) for ps in prompts])], dim=1)
 
 def text_features(clip, prompts:list[list[str]], tokenizer=None, upto_eot:bool=False) -> torch.Tensor:
     "`encode_prompts`, cached per model, class prompts, device and tokenizer (the text tower is assumed frozen)."
     device = next(clip.parameters()).device
     def key(ps): return (tuple(ps), str(device), id(tokenizer) if tokenizer is not None else None, upto_eot)
     cache = _TEXT_CACHE.setdefault(clip, {})
-    # each class once: a new class word re-encodes that class only
-    if (whole := key(map(tuple, prompts))) not in cache:
+    # exact: each class once (a new class word re-encodes that class only); upto_eot: a set in one pass
+    if (whole := key(map(tuple, prompts))) not in cache and upto_eot:
+        cache[whole] = encode_prompts(clip, prompts, tokenizer, True)
+    if whole not in cache:
         for ps in prompts:
             if key(ps) not in cache: cache[key(ps)] = encode_prompts(clip, [ps], tokenizer, upto_eot)[:, 0]
         cache[whole] = torch.stack([cache[key(ps)] for ps in prompts], dim=1)
