@@ -296,7 +296,8 @@ def train(model:nn.Module, # a model with frozen parts (requires_grad=False) and
         sched = make_schedule(opt, schedule, lr, epochs, steps_per_epoch, step_size, gamma)
         scaler = torch.amp.GradScaler('cuda', enabled=amp and dev.type == 'cuda')
         finger = _fingerprint(data, batch_size, world, epochs, seed, optimizer, schedule, lr, loss_fn, weight_decay=weight_decay,
-                              momentum=momentum, step_size=step_size, gamma=gamma, grad_clip=grad_clip, precision=precision)
+                              momentum=momentum, step_size=step_size, gamma=gamma, grad_clip=grad_clip,
+                              **({'precision': precision} if precision != 'mixed' else {}))   # runs saved before the option resume as before
         ckpt = _checkpoint_path(resume, out)
         torch.manual_seed(seed)
         state = dict(step=0, losses=[], parts={}, seconds=[], epochs=[], fingerprint=finger)
