@@ -46,7 +46,7 @@ class OfficialStep:
                  depth:float=1.0, smooth:float=0.0, sym:float=0.0, bincls:float=0.0, photometric:float=0.0, # the config's loss weights
                  at:str='gt', # compare at the target's size ('gt'), or bring target and image to the prediction's ('pred': Coarse/Refined)
                  max_depth:float=10.0): # each pass is clamped to [0, max_depth]
-        if kind not in STEP_KINDS: raise ValueError(f"the official step's depth loss is {' or '.join(map(repr, STEP_KINDS))}, not {kind!r} (for others use the single-pass DepthLoss)")
+        if kind not in STEP_KINDS: raise ValueError(f"the official step's depth loss is {' or '.join(map(repr, STEP_KINDS))}, not {kind!r} (others: one pass, paper_loss(..., official_step=False) or clipdepth train --single-pass)")
         if at not in ('gt', 'pred'): raise ValueError(f"at must be 'gt' or 'pred', not {at!r}")
         self.kind, self.at, self.max_depth = kind, at, max_depth
         self.weights = dict(photometric=photometric, sym=sym, smooth=smooth, **{kind: depth}, bincls=bincls)   # the official order of the sum
