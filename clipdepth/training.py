@@ -20,7 +20,7 @@ from .official_step import PRECISIONS, half_weights
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'SCHEDULES', 'CHECKPOINT_KEYS', 'SETTING_RULES', 'ResumableSampler', 'make_optimizer', 'make_schedule',
-           'save_checkpoint', 'load_checkpoint', 'to_device', 'model_inputs', 'train_step', 'TrainRun',
+           'save_checkpoint', 'load_checkpoint', 'to_device', 'model_inputs', 'step_forward', 'train_step', 'TrainRun',
            'check_settings', 'worker_count', 'train']
 
 # %% ../nbs/15_training.ipynb #7550f46b
@@ -139,7 +139,11 @@ def _amp_context(device:torch.device, amp:bool|str):
     if not amp or device.type != 'cuda': return contextlib.nullcontext()
     return torch.autocast('cuda', dtype=torch.bfloat16 if amp == 'bf16' else torch.float16)
 
-def train_step(net:nn.Module, # what runs the forward pass: `model`, or its DistributedDataParallel wrapper
+def step_forward(model:nn.Module, loss_fn) -> nn.Module:
+    "What runs a step's forward pass: the objective's own module for `model` when it brings one (`OfficialStep`: two passes), else `model`."
+    return loss_fn.step_module(model) if hasattr(loss_fn, 'step_module') else model
+
+def train_step(net:nn.Module, # what runs the forward pass: `step_forward(model, loss_fn)`, or its DistributedDataParallel wrapper
                model:nn.Module, # the model itself (its mean, std, extra_inputs and trainable parameters)
                batch:dict, # collated training items, on the model's device
                loss_fn, opt, sched, scaler, # the objective, optimiser, schedule and AMP gradient scaler
@@ -309,7 +313,7 @@ def train(model:nn.Module, # a model with frozen parts (requires_grad=False) and
             save_json(dict(model=type(model).__name__, model_config=getattr(model, 'config', None), loss=repr(loss_fn), optimizer=optimizer, lr=lr,
                            weight_decay=weight_decay, momentum=momentum, epochs=epochs, batch_size=batch_size, processes=world, schedule=schedule,
                            step_size=step_size, gamma=gamma, grad_clip=grad_clip, amp=amp, precision=precision, seed=seed, data=repr(data), eval_protocol=eval_protocol), out/'config.json')
-        fwd = loss_fn.step_module(model) if hasattr(loss_fn, 'step_module') else model   # an objective may bring its own forward (OfficialStep: two passes)
+        fwd = step_forward(model, loss_fn)
         net = torch.nn.parallel.DistributedDataParallel(fwd, device_ids=[dev.index] if dev.type == 'cuda' else None, broadcast_buffers=False) if world > 1 else fwd
         _run_epochs(net, model, data, sampler, loader, loss_fn, opt, sched, scaler, state, epochs, steps_per_epoch, batch_size, grad_clip, amp,
                     out, eval_data, eval_protocol, checkpoint_every, rank, world, progress, keep_best=keep_best)
