@@ -9,6 +9,7 @@ from fastcore.basics import patch
 import torch, torch.nn as nn, torch.nn.functional as F
 from open_clip.model import convert_weights_to_lp
 from .losses import smoothness_loss, official_photometric_loss, imagenet_normalise
+from .pretrained import frozen_checksum
 
 # %% auto #0
 __all__ = ['STEP_KINDS', 'PRECISIONS', 'FlipPasses', 'bin_targets', 'OfficialStep', 'half_weights']
@@ -96,6 +97,7 @@ def half_weights(model:nn.Module) -> nn.Module:
     if names is None: raise ValueError(f"precision 'fp16-sgd' is the adapters' official recipe: {type(model).__name__} declares no half_modules")
     if not hasattr(model.clip.visual, 'layer4'): raise ValueError("precision 'fp16-sgd' needs a ResNet CLIP (the official adapters' RN50)")
     model.prepare()   # the class embeddings, from the fp32 text tower, cached before the conversion
+    model.built_checksum = frozen_checksum(model)   # what save_pretrained records: the CLIP as built, which from_pretrained rebuilds
     convert_weights_to_lp(model.clip, torch.float16)
     model.clip.visual.conv1.register_forward_pre_hook(_to_half)
     for n in names:
