@@ -70,19 +70,23 @@ def _tokens(self:AdapterDepth, f:torch.Tensor) -> torch.Tensor:
     return self._layer4_tokens(f.flatten(2).transpose(1, 2).float())
 
 @patch
-def prior(self:AdapterDepth, x:torch.Tensor) -> torch.Tensor:
+def prior(self:AdapterDepth, x:torch.Tensor, logits:bool=False): # with `logits`: also the (B, K, h, w) logits
     "(B, 1, H/s, W/s) DepthCLIP's map as the adapters compute it (on layer4 of a ResNet: in `_tokens`' order)."
-    if not (self.features == 'layer4' and is_resnet(self.clip)): return DepthCLIP.forward(self, x)
+    if not (self.features == 'layer4' and is_resnet(self.clip)):
+        if not logits: return DepthCLIP.forward(self, x)
+        z = self.bin_logits(x)
+        return (z.softmax(1) * self.bins.view(1, -1, 1, 1)).sum(1, keepdim=True), z
     f = resnet_stages(self.clip.visual, x)[-1]
-    return self._head(self._tokens(f), self.text_f, f.shape[-2:])
+    return self._head(self._tokens(f), self.text_f, f.shape[-2:], logits)
 
 @patch
 def _head(self:AdapterDepth, tokens:torch.Tensor, # (B, h·w, E)
           text:torch.Tensor, # (E, K) class embeddings
-          hw:tuple) -> torch.Tensor:
+          hw:tuple, logits:bool=False): # with `logits`: also the (B, K, h, w) logits (what the official models return beside the depth)
     "(B, 1, h, w) depth: softmax over K of 100·tokens·text / T, times the bins."
-    w = (LOGIT_SCALE * tokens @ text / self.temperature).softmax(-1)
-    return (w @ self.bins).view(tokens.shape[0], 1, *hw)
+    z = LOGIT_SCALE * tokens @ text / self.temperature
+    d = (z.softmax(-1) @ self.bins).view(tokens.shape[0], 1, *hw)
+    return (d, z.transpose(1, 2).reshape(tokens.shape[0], -1, *hw)) if logits else d
 
 @patch
 def depth(self:AdapterDepth, x:torch.Tensor, **extras) -> torch.Tensor:
@@ -137,10 +141,10 @@ def adapted_text(self:ClipAdapterDepth) -> torch.Tensor:
     return F.normalize(residual_adapt(self.text_f.T, self.text_adapter, self.ratio), dim=-1).T
 
 @patch
-def forward(self:ClipAdapterDepth, x:torch.Tensor) -> torch.Tensor:
+def forward(self:ClipAdapterDepth, x:torch.Tensor, logits:bool=False): # with `logits`: (depth, (B, K, h, w) logits), as the official model
     "(B, 1, H/32, W/32) depth in metres."
     t, hw = self._image_tokens(x)
-    return self._head(t, self.adapted_text(), hw)
+    return self._head(t, self.adapted_text(), hw, logits)
 
 # %% ../nbs/16_adapters.ipynb #d8744c3c
 STAGES = ('joint', 'coarse', 'refine')
@@ -178,14 +182,14 @@ def set_stage(self:CoarseRefinedDepth, stage:str):
     for m in (self.refine_image, self.refine_out): m.requires_grad_(stage != 'coarse')
 
 @patch
-def forward(self:CoarseRefinedDepth, x:torch.Tensor) -> torch.Tensor:
+def forward(self:CoarseRefinedDepth, x:torch.Tensor, logits:bool=False): # with `logits`: (depth, the prior's (B, K, h, w) logits), as the official model
     "(B, 1, H/4, W/4) depth in metres: the refined map, or the coarse one in stage 'coarse'."
     if tuple(x.shape[-2:]) != self.size: raise ValueError(f"CoarseRefinedDepth was built for {self.size[0]}x{self.size[1]} inputs, got {x.shape[-2]}x{x.shape[-1]}")
-    with torch.no_grad(): d0 = self.prior(x)
+    with torch.no_grad(): d0, z = self.prior(x, logits=True)
     with torch.set_grad_enabled(torch.is_grad_enabled() and self.stage != 'refine'):
         coarse = self.coarse(d0.flatten(1)).view(x.shape[0], 1, self.size[0] // 4, self.size[1] // 4)
-    if self.stage == 'coarse': return coarse
-    return self.refine_out(torch.cat([self.refine_image(x), coarse], 1))
+    d = coarse if self.stage == 'coarse' else self.refine_out(torch.cat([self.refine_image(x), coarse], 1))
+    return (d, z) if logits else d
 
 # %% ../nbs/16_adapters.ipynb #59b0cc6b
 def conv_bn_relu(cin:int, cout:int) -> nn.Sequential:
@@ -236,21 +240,22 @@ class MultiScaleAdapterDepth(AdapterDepth):
 @patch
 def forward(self:MultiScaleAdapterDepth, x:torch.Tensor, # (B, 3, H, W) normalised, H and W multiples of 32
             seg:torch.Tensor|None=None, # (B, seg_channels, H, W) masks, when the model has seg_channels
-           ) -> torch.Tensor:
+            logits:bool=False, # also return the prior's (B, K, H/32, W/32) logits, as the official model
+           ):
     "(B, 1, H, W) depth in metres."
     if x.shape[-2] % 32 or x.shape[-1] % 32: raise ValueError(f"MultiScaleAdapterDepth needs sides that are multiples of 32, got {x.shape[-2]}x{x.shape[-1]}")
     if self.seg_channels and (seg is None or seg.shape[1] != self.seg_channels):
         raise ValueError(f"this model takes {self.seg_channels} mask channels: pass seg (B, {self.seg_channels}, H, W) (predict(images, extras={{'seg': mask}}))")
     with torch.no_grad():
         feats = [f.float() for f in resnet_pyramid(self.clip.visual, x)]
-        prior = self._head(self._tokens(feats[-1]), self.text_f, feats[-1].shape[-2:]) if self.features == 'layer4' else DepthCLIP.forward(self, x)
+        prior, z = self._head(self._tokens(feats[-1]), self.text_f, feats[-1].shape[-2:], True) if self.features == 'layer4' else self.prior(x, True)
     image = torch.cat([x.float(), self.seg_encoder(seg.float())], 1) if self.seg_channels else x.float()
     h = self.bridge(feats[4])
     for up, skip in zip(self.ups, [feats[3], feats[2], feats[1], feats[0], image]): h = up(h, skip)
     delta = self.out(h)
-    if not self.alpha: return delta
-    prior = F.interpolate(prior.clamp(0, 10), size=x.shape[-2:], mode='bilinear', align_corners=True)
-    return self.alpha * prior + 2 * (torch.sigmoid(delta) - 0.5)
+    if not self.alpha: d = delta
+    else: d = self.alpha * F.interpolate(prior.clamp(0, 10), size=x.shape[-2:], mode='bilinear', align_corners=True) + 2 * (torch.sigmoid(delta) - 0.5)
+    return (d, z) if logits else d
 
 # %% ../nbs/16_adapters.ipynb #2dbeac98
 ClipAdapterDepth.recipe = dict(optimizer='sgd', lr=0.02, weight_decay=1e-4, epochs=30, batch_size=64, schedule='step', step_size=10)
@@ -265,6 +270,14 @@ MultiScaleAdapterDepth.loss_spec = dict(kind='l1', mask='all')
 ClipAdapterDepth.principled_loss_spec = dict(kind='l1', smooth=1e-3)
 CoarseRefinedDepth.principled_loss_spec = dict(kind='l2', smooth=1e-3, at='pred')
 MultiScaleAdapterDepth.principled_loss_spec = dict(kind='l1')
+# the official training step (faithful; `paper_loss`'s default): two passes, each clamped to [0, 10], averaged, the config's weights
+ClipAdapterDepth.step_spec = dict(kind='l1', smooth=1e-3)
+CoarseRefinedDepth.step_spec = dict(kind='l2', smooth=1e-3, at='pred')
+MultiScaleAdapterDepth.step_spec = dict(kind='l1')
+# the modules the official code builds in fp16 (`train(..., precision='fp16-sgd')`); Coarse/Refined's FC and refiner are fp32 there
+ClipAdapterDepth.half_modules = ('image_adapter', 'text_adapter')
+CoarseRefinedDepth.half_modules = ()
+MultiScaleAdapterDepth.half_modules = ('seg_encoder', 'bridge', 'ups', 'out')
 
 # %% ../nbs/16_adapters.ipynb #b888125a
 def import_official_clip(model:AdapterDepth, sd:dict, # an official state dict (`module.` stripped)

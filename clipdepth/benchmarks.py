@@ -258,7 +258,7 @@ def run_benchmark(out:str|Path|None=None, # JSON file to write (atomically); Non
 import threading
 from .losses import make_loss
 from .pretrained import train_mode, trainable_params
-from .training import make_optimizer, make_schedule, train_step, to_device
+from .training import make_optimizer, make_schedule, train_step, to_device, step_forward
 
 # %% ../nbs/20_benchmarks.ipynb #80ce6df8
 def _rss_bytes() -> int|None:
@@ -288,7 +288,7 @@ def benchmark_training(model:torch.nn.Module, # a model with trainable parts
     dev = resolve_device(device)
     model = train_mode(model.to(dev))
     loss_fn, params = make_loss(loss), trainable_params(model)
-    opt = make_optimizer(params, 'adamw', lr)
+    net, opt = step_forward(model, loss_fn), make_optimizer(params, 'adamw', lr)
     sched, scaler = make_schedule(opt, 'constant', lr, 1, 1), torch.amp.GradScaler('cuda', enabled=amp and dev.type == 'cuda')
     sampler = torch.utils.data.RandomSampler(data, replacement=True, num_samples=(steps + warmup) * batch_size,
                                              generator=torch.Generator().manual_seed(0))
@@ -296,9 +296,9 @@ def benchmark_training(model:torch.nn.Module, # a model with trainable parts
     if dev.type == 'cuda': torch.cuda.synchronize(dev); torch.cuda.reset_peak_memory_stats(dev)
     base, load0 = _rss_bytes() or 0, os.getloadavg()[0]
     with _PeakRSS() as rss:
-        for _ in range(warmup): train_step(model, model, to_device(next(batches), dev), loss_fn, opt, sched, scaler, None, amp)
+        for _ in range(warmup): train_step(net, model, to_device(next(batches), dev), loss_fn, opt, sched, scaler, None, amp)
         t0 = time.perf_counter()
-        for _ in range(steps): train_step(model, model, to_device(next(batches), dev), loss_fn, opt, sched, scaler, None, amp)
+        for _ in range(steps): train_step(net, model, to_device(next(batches), dev), loss_fn, opt, sched, scaler, None, amp)
         if dev.type == 'cuda': torch.cuda.synchronize(dev)
         dt = time.perf_counter() - t0
     peak = torch.cuda.max_memory_allocated(dev) if dev.type == 'cuda' else rss.peak - base

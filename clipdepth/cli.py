@@ -274,6 +274,9 @@ def train_parser(sub) -> argparse.ArgumentParser:
     p.add_argument('--eval-data', help='test data evaluated after each epoch: NYU .mat or folder, or the KITTI root with --eval-list')
     p.add_argument('--eval-list', help='KITTI: the Eigen test list for --eval-data')
     p.add_argument('--no-amp', action='store_true', help='no autocast on CUDA')
+    p.add_argument('--precision', choices=['mixed', 'fp16-sgd'], default='mixed',
+                   help="adapters: 'fp16-sgd', the official pure-fp16 weights with plain SGD (default: mixed, fp32 master weights + autocast)")
+    p.add_argument('--single-pass', action='store_true', help="adapters: one forward pass per step instead of the official two (image and mirror image)")
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:N (default: cuda when available)')
     p.add_argument('--workers', type=_count, default=2, help='DataLoader processes'); p.add_argument('--seed', type=_in_range(int, 0, 2**32 - 1), default=0)
     p.add_argument('--checkpoint-every', type=_positive, help='also checkpoint every N steps')
@@ -331,12 +334,12 @@ def run_train(a) -> int:
     model = build_method(a, data.cfg['size'] or (416, 544))
     recipe = paper_recipe(cls)
     pick = lambda name, flag: flag if flag is not None else recipe.get(name)
-    loss = PhotometricLoss() if a.self_supervised else paper_loss(cls, a.loss, dataset=a.dataset)
+    loss = PhotometricLoss() if a.self_supervised else paper_loss(cls, a.loss, dataset=a.dataset, official_step=not a.single_pass)
     protocol = 'kitti-garg' if a.dataset == 'kitti' else cls.eval_protocol
     run = train(model, data, loss=loss, optimizer=pick('optimizer', a.optimizer), lr=pick('lr', a.lr),
                 weight_decay=pick('weight_decay', a.weight_decay), epochs=pick('epochs', a.epochs), batch_size=pick('batch_size', a.batch_size),
                 schedule=pick('schedule', a.schedule), step_size=pick('step_size', a.step_size), grad_clip=pick('grad_clip', a.grad_clip),
-                amp=not a.no_amp, device=a.device, out_dir=a.out, eval_data=test, eval_protocol=protocol, resume=a.out if a.resume else None,
+                amp=not a.no_amp, precision=a.precision, device=a.device, out_dir=a.out, eval_data=test, eval_protocol=protocol, resume=a.out if a.resume else None,
                 checkpoint_every=a.checkpoint_every, seed=a.seed, num_workers=a.workers, progress=not a.no_progress)
     print(' '.join(f'{k}={v:.4g}' if isinstance(v, float) else f'{k}={v}' for k, v in run.epochs[-1].items()))
     print('wrote', Path(a.out)/'model', '— use it with:')

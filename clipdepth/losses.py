@@ -11,7 +11,7 @@ from .clip import IMAGENET_MEAN, IMAGENET_STD
 # %% auto #0
 __all__ = ['SSIM_C1', 'SSIM_C2', 'DEPTH_LOSSES', 'MASKS', 'LOSSES', 'l1_loss', 'l2_loss', 'silog_loss', 'chamfer_loss',
            'smoothness_loss', 'ssim_dissimilarity', 'photometric_loss', 'official_ssim', 'official_warp',
-           'official_photometric_loss', 'DepthLoss', 'PhotometricLoss', 'make_loss']
+           'official_photometric_loss', 'imagenet_normalise', 'DepthLoss', 'PhotometricLoss', 'make_loss']
 
 # %% ../nbs/12_losses.ipynb #9cf0effb
 def _mask(gt:torch.Tensor, mask:torch.Tensor|None) -> torch.Tensor:
@@ -123,7 +123,7 @@ def official_photometric_loss(target:torch.Tensor, source:torch.Tensor, depth:to
 DEPTH_LOSSES = {'l1': l1_loss, 'l2': l2_loss, 'silog': silog_loss}
 MASKS = ('range', 'min', 'all')   # min < gt < max (clipdepth); gt > min (CaBins' code); every pixel (the adapters' code)
 
-def _imagenet(image:torch.Tensor) -> torch.Tensor:
+def imagenet_normalise(image:torch.Tensor) -> torch.Tensor:
     "A [0, 1] image batch normalised with ImageNet's mean and std."
     m, s = (torch.tensor(v, device=image.device, dtype=torch.float32).view(1, 3, 1, 1) for v in (IMAGENET_MEAN, IMAGENET_STD))
     return (image.float() - m) / s
@@ -167,7 +167,7 @@ class DepthLoss:
             gt, image = F.interpolate(gt, size=depth.shape[-2:], **kw), F.interpolate(image, size=depth.shape[-2:], mode='bilinear', align_corners=True)
         mask, chamfer_mask = self.masks(gt)
         parts = {self.kind: DEPTH_LOSSES[self.kind](depth, gt, mask, unbiased=self.unbiased) if self.kind == 'silog' else DEPTH_LOSSES[self.kind](depth, gt, mask)}
-        if self.smooth: parts['smooth'] = smoothness_loss(depth.float(), _imagenet(image) if self.smooth_image == 'imagenet' else image)
+        if self.smooth: parts['smooth'] = smoothness_loss(depth.float(), imagenet_normalise(image) if self.smooth_image == 'imagenet' else image)
         if self.chamfer and centres is not None: parts['chamfer'] = chamfer_loss(centres, gt, chamfer_mask)
         total = parts[self.kind] + self.smooth * parts.get('smooth', 0.) + self.chamfer * parts.get('chamfer', 0.)
         return total, parts
@@ -186,8 +186,8 @@ class PhotometricLoss:
         image = batch['image']
         depth = F.interpolate(depth.float(), size=image.shape[-2:], mode='bilinear', align_corners=True)
         if self.official:   # on ImageNet-normalised images, as their loader gives them; smoothness on those too
-            image = _imagenet(image)
-            parts = {'photometric': official_photometric_loss(image, _imagenet(batch['source']), depth, batch['K'], batch['T'], self.alpha)}
+            image = imagenet_normalise(image)
+            parts = {'photometric': official_photometric_loss(image, imagenet_normalise(batch['source']), depth, batch['K'], batch['T'], self.alpha)}
         else: parts = {'photometric': photometric_loss(image, batch['source'], depth, batch['K'], batch['T'], batch.get('valid'), self.alpha)}
         if self.smooth: parts['smooth'] = smoothness_loss(depth, image)
         return parts['photometric'] + self.smooth * parts.get('smooth', 0.), parts

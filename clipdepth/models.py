@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from .pretrained import read_config
 from .losses import DepthLoss
+from .official_step import OfficialStep
 from .depthclip import DepthCLIP
 from .adapters import ClipAdapterDepth, CoarseRefinedDepth, MultiScaleAdapterDepth
 from .cabins import CaBinsDepth
@@ -48,9 +49,11 @@ def paper_recipe(method) -> dict:
 def paper_loss(method, kind:str|None=None, # replace the method's pixel loss ('l1', 'l2', 'silog')
                dataset:str='nyu', # the ground-truth range, where the method declares one per dataset
                faithful:bool=True, # the official code's objective (`loss_spec`); False: clipdepth's `principled_loss_spec`, where declared
-              ) -> DepthLoss:
+               official_step:bool=True, # faithful: the official training step where the class declares one (`step_spec`: the adapters' two passes)
+              ):
     "The method's supervised objective."
     cls = method_class(method)
+    if faithful and official_step and getattr(cls, 'step_spec', None): return OfficialStep(**{**cls.step_spec, **({'kind': kind} if kind else {})})
     spec = dict((None if faithful else getattr(cls, 'principled_loss_spec', None)) or getattr(cls, 'loss_spec', None) or {})
     if not spec: raise ValueError(f"{cls.__name__} has no training objective: it is zero-shot")
     ranges = getattr(cls, 'ranges', None)

@@ -84,7 +84,7 @@ class Pretrained:
             raise ValueError("this model's CLIP has no reference to save: build the model with clip='RN50' (or a dict with name, pretrained), not a loaded model")
         path = Path(path); path.mkdir(parents=True, exist_ok=True)
         with atomic_write(path/'model.safetensors') as f: f.write(st_save(trainable_state_dict(self)))
-        save_json(dict(format=PRETRAINED_FORMAT, cls=type(self).__name__, config=self.config, frozen_checksum=frozen_checksum(self),
+        save_json(dict(format=PRETRAINED_FORMAT, cls=type(self).__name__, config=self.config, frozen_checksum=getattr(self, 'built_checksum', None) or frozen_checksum(self),
                        stored='trainable weights only; the CLIP is rebuilt from config.clip'), path/'config.json')
         return path
 

@@ -16,10 +16,11 @@ from .metrics import METRICS
 from .losses import make_loss
 from .pretrained import trainable_state_dict, trainable_params, train_mode, load_trainable
 from .evaluation import evaluate
+from .official_step import PRECISIONS, half_weights
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'SCHEDULES', 'CHECKPOINT_KEYS', 'SETTING_RULES', 'ResumableSampler', 'make_optimizer', 'make_schedule',
-           'save_checkpoint', 'load_checkpoint', 'to_device', 'model_inputs', 'train_step', 'TrainRun',
+           'save_checkpoint', 'load_checkpoint', 'to_device', 'model_inputs', 'step_forward', 'train_step', 'TrainRun',
            'check_settings', 'worker_count', 'train']
 
 # %% ../nbs/15_training.ipynb #7550f46b
@@ -138,7 +139,11 @@ def _amp_context(device:torch.device, amp:bool|str):
     if not amp or device.type != 'cuda': return contextlib.nullcontext()
     return torch.autocast('cuda', dtype=torch.bfloat16 if amp == 'bf16' else torch.float16)
 
-def train_step(net:nn.Module, # what runs the forward pass: `model`, or its DistributedDataParallel wrapper
+def step_forward(model:nn.Module, loss_fn) -> nn.Module:
+    "What runs a step's forward pass: the objective's own module for `model` when it brings one (`OfficialStep`: two passes), else `model`."
+    return loss_fn.step_module(model) if hasattr(loss_fn, 'step_module') else model
+
+def train_step(net:nn.Module, # what runs the forward pass: `step_forward(model, loss_fn)`, or its DistributedDataParallel wrapper
                model:nn.Module, # the model itself (its mean, std, extra_inputs and trainable parameters)
                batch:dict, # collated training items, on the model's device
                loss_fn, opt, sched, scaler, # the objective, optimiser, schedule and AMP gradient scaler
@@ -257,6 +262,7 @@ def train(model:nn.Module, # a model with frozen parts (requires_grad=False) and
           step_size:int|None=None, gamma:float=0.1, # 'step': multiply the lr by gamma every step_size epochs
           grad_clip:float|None=None, # clip the global gradient norm to this
           amp:bool=True, # fp16 autocast and gradient scaling on CUDA (ignored on CPU)
+          precision:str='mixed', # 'mixed': fp32 master weights (+ `amp`); 'fp16-sgd': the adapters' official pure-fp16 weights, plain SGD, no autocast or scaling
           device=None, # 'cpu', 'cuda', … (None: CUDA when available)
           out_dir:str|Path|None=None, # where log.csv, config.json, checkpoint.safetensors and model/ go
           eval_data=None, # a dataset for `evaluate` after every epoch
@@ -275,6 +281,10 @@ def train(model:nn.Module, # a model with frozen parts (requires_grad=False) and
     try:
         dev = _device(device, world)
         model = model.to(dev)
+        if precision not in PRECISIONS: raise ValueError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+        if precision == 'fp16-sgd':
+            if optimizer != 'sgd': raise ValueError(f"precision 'fp16-sgd' is the official recipe, plain SGD on fp16 weights: optimizer must be 'sgd', not {optimizer!r}")
+            model, amp = half_weights(model), False
         params = trainable_params(model)
         if not params: raise ValueError(f"{type(model).__name__} has no trainable parameters (all have requires_grad=False)")
         _check_items(data)
@@ -290,7 +300,8 @@ def train(model:nn.Module, # a model with frozen parts (requires_grad=False) and
         sched = make_schedule(opt, schedule, lr, epochs, steps_per_epoch, step_size, gamma)
         scaler = torch.amp.GradScaler('cuda', enabled=amp and dev.type == 'cuda')
         finger = _fingerprint(data, batch_size, world, epochs, seed, optimizer, schedule, lr, loss_fn, weight_decay=weight_decay,
-                              momentum=momentum, step_size=step_size, gamma=gamma, grad_clip=grad_clip)
+                              momentum=momentum, step_size=step_size, gamma=gamma, grad_clip=grad_clip,
+                              **({'precision': precision} if precision != 'mixed' else {}))   # runs saved before the option resume as before
         ckpt = _checkpoint_path(resume, out)
         torch.manual_seed(seed)
         state = dict(step=0, losses=[], parts={}, seconds=[], epochs=[], fingerprint=finger)
@@ -301,8 +312,9 @@ def train(model:nn.Module, # a model with frozen parts (requires_grad=False) and
         if out is not None and rank == 0:
             save_json(dict(model=type(model).__name__, model_config=getattr(model, 'config', None), loss=repr(loss_fn), optimizer=optimizer, lr=lr,
                            weight_decay=weight_decay, momentum=momentum, epochs=epochs, batch_size=batch_size, processes=world, schedule=schedule,
-                           step_size=step_size, gamma=gamma, grad_clip=grad_clip, amp=amp, seed=seed, data=repr(data), eval_protocol=eval_protocol), out/'config.json')
-        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == 'cuda' else None, broadcast_buffers=False) if world > 1 else model
+                           step_size=step_size, gamma=gamma, grad_clip=grad_clip, amp=amp, precision=precision, seed=seed, data=repr(data), eval_protocol=eval_protocol), out/'config.json')
+        fwd = step_forward(model, loss_fn)
+        net = torch.nn.parallel.DistributedDataParallel(fwd, device_ids=[dev.index] if dev.type == 'cuda' else None, broadcast_buffers=False) if world > 1 else fwd
         _run_epochs(net, model, data, sampler, loader, loss_fn, opt, sched, scaler, state, epochs, steps_per_epoch, batch_size, grad_clip, amp,
                     out, eval_data, eval_protocol, checkpoint_every, rank, world, progress, keep_best=keep_best)
         if out is not None and rank == 0 and hasattr(model, 'save_pretrained') and getattr(model, 'config', {}).get('clip') is not None:
