@@ -19,7 +19,8 @@ __all__ = ['PAPER_RESULTS', 'MIN_DEPTH', 'BN_BUFFERS', 'CLIP_BN', 'STAGES', 'COA
            'resnet_pyramid', 'MultiScaleAdapterDepth', 'import_official_clip', 'load_official']
 
 # %% ../nbs/16_adapters.ipynb #8d34c307
-PAPER_RESULTS = {   # NYU Depth v2 test (654 frames), Table 1 of the paper; log10 is its "rmse_log" column (Eq. 12 is mean |log10|)
+# NYU Depth v2 test (654 frames), Table 1 of the paper; log10 is its "rmse_log" column (Eq. 12 is mean |log10|)
+PAPER_RESULTS = {
     'DepthCLIP (zero-shot)': dict(d1=.394, d2=.683, d3=.851, abs_rel=.388, log10=.156, rmse=1.167),
     'ClipAdapterDepth': dict(d1=.411, d2=.704, d3=.869, abs_rel=.376, log10=.149, rmse=1.109),
     'ClipAdapterDepth (self-supervised)': dict(d1=.369, d2=.667, d3=.848, abs_rel=.353, log10=.161, rmse=1.205),
@@ -32,7 +33,8 @@ PAPER_RESULTS = {   # NYU Depth v2 test (654 frames), Table 1 of the paper; log1
 MIN_DEPTH = 1e-3
 
 BN_BUFFERS = ('running_mean', 'running_var', 'num_batches_tracked')
-CLIP_BN = ('frozen', 'carried', 'train')   # released statistics; the model's own; its own, updated in training (the official loop)
+# released statistics; the model's own; its own, updated in training (the official loop)
+CLIP_BN = ('frozen', 'carried', 'train')
 
 class AdapterDepth(DepthCLIP):
     "Base of the adapters: DepthCLIP on a frozen CLIP, with trainable modules added by subclasses."
@@ -60,7 +62,8 @@ class AdapterDepth(DepthCLIP):
 # %% ../nbs/16_adapters.ipynb #6ea97a2b
 @patch
 def _layer4_tokens(self:AdapterDepth, t:torch.Tensor) -> torch.Tensor:
-    "(B, hw, E) unit tokens from (B, hw, C) layer4 tokens: every (C/E)-th channel kept, then normalised (faithful), or the reverse (DepthCLIP's order)."
+    ("(B, hw, E) unit tokens from (B, hw, C) layer4 tokens: every (C/E)-th channel kept, then normalised (faithful), "
+     "or the reverse (DepthCLIP's order).")
     E = embed_dim(self.clip)
     return F.normalize(keep_channels(t, E), dim=-1) if self.faithful else keep_channels(F.normalize(t, dim=-1), E)
 
@@ -90,7 +93,8 @@ def _head(self:AdapterDepth, tokens:torch.Tensor, # (B, h·w, E)
 
 @patch
 def depth(self:AdapterDepth, x:torch.Tensor, **extras) -> torch.Tensor:
-    "(B, 1, h, w) depth of each pass `predict` makes, clamped to [0, 10] when faithful (the official test loop, before the flip average)."
+    ("(B, 1, h, w) depth of each pass `predict` makes, clamped to [0, 10] when faithful (the official test loop, "
+     "before the flip average).")
     d = DepthCLIP.depth(self, x, **extras)
     return d.clamp(0, 10) if self.faithful else d
 
@@ -99,7 +103,8 @@ class Adapter(nn.Module):
     "CLIP-Adapter's bottleneck MLP: Linear(c, c/r) → ReLU → Linear(c/r, c) → ReLU, without biases."
     def __init__(self, c:int, reduction:int):
         super().__init__()
-        self.fc = nn.Sequential(nn.Linear(c, max(1, c // reduction), bias=False), nn.ReLU(), nn.Linear(max(1, c // reduction), c, bias=False), nn.ReLU())
+        self.fc = nn.Sequential(nn.Linear(c, max(1, c // reduction), bias=False), nn.ReLU(),
+                                nn.Linear(max(1, c // reduction), c, bias=False), nn.ReLU())
     def forward(self, x): return self.fc(x)
 
 def residual_adapt(x:torch.Tensor, adapter:nn.Module|None, ratio:float) -> torch.Tensor:
@@ -117,7 +122,9 @@ class ClipAdapterDepth(AdapterDepth):
                  faithful:bool=True, # the official code's token order (keep channels, then normalise); False: DepthCLIP's
                  clip_bn:str='frozen', # 'frozen': CLIP's BatchNorm statistics as released; 'carried': the model's own (saved with it); 'train': those, updated in training
                  preset:str='official', device=None, **overrides): # DepthCLIP settings
-        super().__init__(clip, dict(ratio=ratio, reduction=list(reduction), image_adapter=image_adapter, text_adapter=text_adapter,
+        super().__init__(clip,
+                         dict(ratio=ratio, reduction=list(reduction), image_adapter=image_adapter,
+                              text_adapter=text_adapter,
                                     temperature=temperature, faithful=faithful, clip_bn=clip_bn), preset, device, temperature=temperature, **overrides)
         self.ratio, self.raw_layer4 = ratio, self.features == 'layer4' and is_resnet(self.clip)
         c_img = self.clip.visual.layer4[-1].conv3.out_channels if self.raw_layer4 else embed_dim(self.clip)
@@ -158,10 +165,13 @@ class CoarseRefinedDepth(AdapterDepth):
                  temperature:float=10.0, faithful:bool=True, clip_bn:str='frozen', # as ClipAdapterDepth's
                  preset:str='official', device=None, **overrides):
         overrides.setdefault('long_side', max(size))
-        super().__init__(clip, dict(size=list(size), hidden=hidden, stage=stage, temperature=temperature, faithful=faithful, clip_bn=clip_bn),
+        super().__init__(clip,
+                         dict(size=list(size), hidden=hidden, stage=stage, temperature=temperature, faithful=faithful,
+                              clip_bn=clip_bn),
                          preset, device, temperature=temperature, **overrides)
         s, (H, W) = stride(self.clip), size
-        if H % 4 or W % 4 or H % s or W % s: raise ValueError(f"size {H}x{W}: both sides must be multiples of {s} (the encoder's stride)")
+        if H % 4 or W % 4 or H % s or W % s:
+            raise ValueError(f"size {H}x{W}: both sides must be multiples of {s} (the encoder's stride)")
         self.size = (H, W)
         self.coarse = nn.Sequential(nn.Linear((H // s) * (W // s), hidden), nn.Linear(hidden, (H // 4) * (W // 4)))
         self.refine_image = nn.Sequential(nn.Conv2d(3, 63, 9, stride=2, padding=4), nn.ReLU(), nn.MaxPool2d(2))
@@ -184,7 +194,9 @@ def set_stage(self:CoarseRefinedDepth, stage:str):
 @patch
 def forward(self:CoarseRefinedDepth, x:torch.Tensor, logits:bool=False): # with `logits`: (depth, the prior's (B, K, h, w) logits), as the official model
     "(B, 1, H/4, W/4) depth in metres: the refined map, or the coarse one in stage 'coarse'."
-    if tuple(x.shape[-2:]) != self.size: raise ValueError(f"CoarseRefinedDepth was built for {self.size[0]}x{self.size[1]} inputs, got {x.shape[-2]}x{x.shape[-1]}")
+    if tuple(x.shape[-2:]) != self.size:
+        raise ValueError(f"CoarseRefinedDepth was built for {self.size[0]}x{self.size[1]} inputs, "
+                         f"got {x.shape[-2]}x{x.shape[-1]}")
     with torch.no_grad(): d0, z = self.prior(x, logits=True)
     with torch.set_grad_enabled(torch.is_grad_enabled() and self.stage != 'refine'):
         coarse = self.coarse(d0.flatten(1)).view(x.shape[0], 1, self.size[0] // 4, self.size[1] // 4)
@@ -215,20 +227,27 @@ def resnet_pyramid(visual, x:torch.Tensor) -> list[torch.Tensor]:
 
 # %% ../nbs/16_adapters.ipynb #1adf4abd
 class MultiScaleAdapterDepth(AdapterDepth):
-    "U-Net decoder over the frozen CLIP ResNet's stages, depth = α·DepthCLIP + Δ (Wu & Fu's MSA), optional mask channels."
+    ("U-Net decoder over the frozen CLIP ResNet's stages, depth = α·DepthCLIP + Δ (Wu & Fu's MSA), "
+     "optional mask channels.")
     def __init__(self, clip, # an open_clip ResNet model or a reference
                  alpha:float=0.0, # weight of DepthCLIP's map (the shipped config: 0, Δ alone, unbounded)
                  seg_channels:int=0, # channels of user-supplied segmentation masks (0: none)
                  temperature:float=0.1, faithful:bool=True, clip_bn:str='frozen', # as ClipAdapterDepth's
                  preset:str='official', device=None, **overrides):
-        super().__init__(clip, dict(alpha=alpha, seg_channels=seg_channels, temperature=temperature, faithful=faithful, clip_bn=clip_bn),
+        super().__init__(clip,
+                         dict(alpha=alpha, seg_channels=seg_channels, temperature=temperature, faithful=faithful,
+                              clip_bn=clip_bn),
                          preset, device, temperature=temperature, **overrides)
-        if not is_resnet(self.clip): raise ValueError("MultiScaleAdapterDepth needs a ResNet CLIP (stem and layer1-4), not a ViT")
+        if not is_resnet(self.clip):
+            raise ValueError("MultiScaleAdapterDepth needs a ResNet CLIP (stem and layer1-4), not a ViT")
         v = self.clip.visual
-        c = [v.conv3.out_channels] + [l[-1].conv3.out_channels for l in (v.layer1, v.layer2, v.layer3, v.layer4)]   # strides 2..32
+        # strides 2..32
+        c = [v.conv3.out_channels] + [l[-1].conv3.out_channels for l in (v.layer1, v.layer2, v.layer3, v.layer4)]
         self.alpha, self.seg_channels = alpha, seg_channels
-        self.extra_inputs = ('seg',) if seg_channels else ()   # masks reach `forward` as `seg`, through predict(..., extras=)
-        self.seg_encoder = nn.Sequential(conv_bn_relu(seg_channels, seg_channels), conv_bn_relu(seg_channels, seg_channels)) if seg_channels else None
+        # masks reach `forward` as `seg`, through predict(..., extras=)
+        self.extra_inputs = ('seg',) if seg_channels else ()
+        self.seg_encoder = nn.Sequential(conv_bn_relu(seg_channels, seg_channels),
+                                         conv_bn_relu(seg_channels, seg_channels)) if seg_channels else None
         self.bridge = nn.Sequential(conv_bn_relu(c[4], c[4]), conv_bn_relu(c[4], c[4]))
         widths = [c[4] // 2 ** k for k in range(6)]
         skips = [c[3], c[2], c[1], c[0], 3 + seg_channels]
@@ -243,9 +262,11 @@ def forward(self:MultiScaleAdapterDepth, x:torch.Tensor, # (B, 3, H, W) normalis
             logits:bool=False, # also return the prior's (B, K, H/32, W/32) logits, as the official model
            ):
     "(B, 1, H, W) depth in metres."
-    if x.shape[-2] % 32 or x.shape[-1] % 32: raise ValueError(f"MultiScaleAdapterDepth needs sides that are multiples of 32, got {x.shape[-2]}x{x.shape[-1]}")
+    if x.shape[-2] % 32 or x.shape[-1] % 32:
+        raise ValueError(f"MultiScaleAdapterDepth needs sides that are multiples of 32, got {x.shape[-2]}x{x.shape[-1]}")
     if self.seg_channels and (seg is None or seg.shape[1] != self.seg_channels):
-        raise ValueError(f"this model takes {self.seg_channels} mask channels: pass seg (B, {self.seg_channels}, H, W) (predict(images, extras={{'seg': mask}}))")
+        raise ValueError(f"this model takes {self.seg_channels} mask channels: pass seg (B, {self.seg_channels}, H, W) "
+                         f"(predict(images, extras={{'seg': mask}}))")
     with torch.no_grad():
         feats = [f.float() for f in resnet_pyramid(self.clip.visual, x)]
         prior, z = self._head(self._tokens(feats[-1]), self.text_f, feats[-1].shape[-2:], True) if self.features == 'layer4' else self.prior(x, True)
@@ -254,17 +275,24 @@ def forward(self:MultiScaleAdapterDepth, x:torch.Tensor, # (B, 3, H, W) normalis
     for up, skip in zip(self.ups, [feats[3], feats[2], feats[1], feats[0], image]): h = up(h, skip)
     delta = self.out(h)
     if not self.alpha: d = delta
-    else: d = self.alpha * F.interpolate(prior.clamp(0, 10), size=x.shape[-2:], mode='bilinear', align_corners=True) + 2 * (torch.sigmoid(delta) - 0.5)
+    else:
+        d = self.alpha * F.interpolate(prior.clamp(0, 10), size=x.shape[-2:], mode='bilinear', align_corners=True) + 2 * (torch.sigmoid(delta) - 0.5)
     return (d, z) if logits else d
 
 # %% ../nbs/16_adapters.ipynb #2dbeac98
-ClipAdapterDepth.recipe = dict(optimizer='sgd', lr=0.02, weight_decay=1e-4, epochs=30, batch_size=64, schedule='step', step_size=10)
-CoarseRefinedDepth.recipe = dict(optimizer='sgd', lr=0.02, weight_decay=0.1, epochs=10, batch_size=64, schedule='step', step_size=1)   # coarse stage
-CoarseRefinedDepth.refine_recipe = dict(CoarseRefinedDepth.recipe, lr=0.002)                                                            # refine stage
-MultiScaleAdapterDepth.recipe = dict(optimizer='sgd', lr=0.002, weight_decay=1e-5, epochs=90, batch_size=8, schedule='step', step_size=30)
+ClipAdapterDepth.recipe = dict(optimizer='sgd', lr=0.02, weight_decay=1e-4, epochs=30, batch_size=64, schedule='step',
+                               step_size=10)
+# coarse stage
+CoarseRefinedDepth.recipe = dict(optimizer='sgd', lr=0.02, weight_decay=0.1, epochs=10, batch_size=64, schedule='step',
+                                 step_size=1)
+# refine stage
+CoarseRefinedDepth.refine_recipe = dict(CoarseRefinedDepth.recipe, lr=0.002)
+MultiScaleAdapterDepth.recipe = dict(optimizer='sgd', lr=0.002, weight_decay=1e-5, epochs=90, batch_size=8,
+                                     schedule='step', step_size=30)
 # the official code's objectives (faithful): every pixel of the raw depth counts, smoothness on the ImageNet-normalised image
 ClipAdapterDepth.loss_spec = dict(kind='l1', smooth=1e-3, mask='all', smooth_image='imagenet')
-CoarseRefinedDepth.loss_spec = dict(kind='l2', smooth=1e-3, at='pred', mask='all', smooth_image='imagenet', resize='bilinear')
+CoarseRefinedDepth.loss_spec = dict(kind='l2', smooth=1e-3, at='pred', mask='all', smooth_image='imagenet',
+                                    resize='bilinear')
 MultiScaleAdapterDepth.loss_spec = dict(kind='l1', mask='all')
 # clipdepth's principled ones: holes and depths outside (1 mm, 10 m) masked, nearest downsampling, smoothness on the [0, 1] image
 ClipAdapterDepth.principled_loss_spec = dict(kind='l1', smooth=1e-3)
@@ -287,18 +315,21 @@ def import_official_clip(model:AdapterDepth, sd:dict, # an official state dict (
     for k, v in sd.items():
         if not k.startswith(prefix): continue
         name = k[len(prefix):]
-        if name not in own: raise ValueError(f"{path}: unexpected CLIP entry {k!r}: not a checkpoint of this CLIP architecture")
+        if name not in own:
+            raise ValueError(f"{path}: unexpected CLIP entry {k!r}: not a checkpoint of this CLIP architecture")
         if name.rsplit('.', 1)[-1] in BN_BUFFERS: buffers[name] = v.to(own[name].dtype); continue
         ref = own[name].detach().float().cpu()
         if v.shape != ref.shape or ((v.float() - ref).abs() > 1e-3 * (1 + ref.abs())).any():
-            raise ValueError(f"{path}: its frozen {k} differs from the given CLIP's: pass the CLIP the checkpoint was trained from")
+            raise ValueError(f"{path}: its frozen {k} differs from the given CLIP's: pass the CLIP the checkpoint was "
+                             "trained from")
     if buffers: model.clip.load_state_dict(buffers, strict=False)
     return len(buffers)
 
 def load_official(model:AdapterDepth, sd:dict, path, # an official state dict, and its file
                   rename, # official name -> clipdepth name (None: not loaded)
                   clip_prefix:str='clip.', keep:tuple=()) -> AdapterDepth: # the CLIP's prefix; trainable names kept as built
-    "`model` (built with clip_bn='carried') with the weights of an official checkpoint, fp16 cast to fp32, in eval mode."
+    ("`model` (built with clip_bn='carried') with the weights of an official checkpoint, fp16 cast to fp32, "
+     "in eval mode.")
     import_official_clip(model, sd, clip_prefix, path)
     own = model.state_dict()
     tensors = {k: own[k] for k in own if k in model.carried_keys or (keep and k.startswith(keep))}
@@ -310,8 +341,10 @@ def load_official(model:AdapterDepth, sd:dict, path, # an official state dict, a
 
 
 # %% ../nbs/16_adapters.ipynb #286bc37d
-COARSE_NAMES = (('coarse_model.', ''), ('coarse_adapter.fc.', 'coarse.'), ('refiner.conv1.', 'refine_image.'), ('refiner.conv2.', 'refine_out.'))
-MSA_NAMES = (('image_adapter.bridge.bridge.', 'bridge.'), ('image_adapter.up_blocks.', 'ups.'), ('image_adapter.out.', 'out.'),
+COARSE_NAMES = (('coarse_model.', ''), ('coarse_adapter.fc.', 'coarse.'), ('refiner.conv1.', 'refine_image.'),
+                ('refiner.conv2.', 'refine_out.'))
+MSA_NAMES = (('image_adapter.bridge.bridge.', 'bridge.'), ('image_adapter.up_blocks.', 'ups.'),
+             ('image_adapter.out.', 'out.'),
              ('seg_encoder.bridge.', 'seg_encoder.'), ('.upsample.', '.up.'), ('.conv_block_1.', '.convs.0.'),
              ('.conv_block_2.', '.convs.1.'), ('.conv.', '.0.'), ('.bn.', '.1.'))
 
@@ -336,7 +369,8 @@ def from_official(cls:ClipAdapterDepth, path:str|Path, # a `best.pth` of the off
 @patch(cls_method=True)
 def from_official(cls:CoarseRefinedDepth, path:str|Path, # a `Depth_Refine` (stage 'refine') or `Depth_Coarse` (stage 'coarse') file
                   clip='RN50', device=None, **kwargs) -> CoarseRefinedDepth:
-    "The faithful Coarse/Refined adapter with an official checkpoint's weights and CLIP BatchNorm statistics, in eval mode."
+    ("The faithful Coarse/Refined adapter with an official checkpoint's weights and CLIP BatchNorm statistics, "
+     "in eval mode.")
     sd = read_checkpoint(path)[0]
     refined = any(k.startswith('refiner.') for k in sd)
     model = cls(clip, stage='refine' if refined else 'coarse', clip_bn='carried', **kwargs)

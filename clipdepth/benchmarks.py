@@ -22,7 +22,8 @@ __all__ = ['official_text_features', 'official_setup', 'official_loop', 'predict
 
 # %% ../nbs/20_benchmarks.ipynb #7f764d1b
 def official_text_features(clip, model:DepthCLIP) -> torch.Tensor:
-    "(E, K) class embeddings as the official code builds them: per class, encode each prompt, normalise, average, normalise."
+    ("(E, K) class embeddings as the official code builds them: per class, encode each prompt, normalise, average, "
+     "normalise.")
     tok, dev = open_clip.get_tokenizer('RN50'), next(clip.parameters()).device
     cols = []
     with torch.no_grad():
@@ -47,7 +48,8 @@ def _official_forward(clip, x, text_f, bins, temperature):
 
 # %% ../nbs/20_benchmarks.ipynb #ffc1993f
 def official_setup(model:DepthCLIP, fp16:bool=False) -> tuple:
-    "What the official code builds before its loop: CLIP (a half-precision copy when `fp16`), the class embeddings, the bins."
+    ("What the official code builds before its loop: CLIP (a half-precision copy when `fp16`), the class embeddings, "
+     "the bins.")
     if not is_resnet(model.clip): raise ValueError("the official loop runs ResNet CLIP models only (stem → layer4)")
     clip = copy.deepcopy(model.clip).half().to(memory_format=torch.contiguous_format) if fp16 else model.clip
     return clip, official_text_features(clip, model), model.bins.to(torch.float16 if fp16 else torch.float32)
@@ -65,12 +67,14 @@ def official_loop(model:DepthCLIP, # supplies CLIP, the prompts, bins and temper
     with torch.no_grad():
         for p in paths:
             img = np.asarray(Image.open(p).convert('RGB'))
-            if img.shape[:2] != (480, 640): raise ValueError(f"{p}: the official loop takes 640x480 NYU frames, not {img.shape[1]}x{img.shape[0]}")
+            if img.shape[:2] != (480, 640):
+                raise ValueError(f"{p}: the official loop takes 640x480 NYU frames, not {img.shape[1]}x{img.shape[0]}")
             x = torch.from_numpy(img[t:b, l:r].copy()).permute(2, 0, 1).to(dev).float() / 255.
             x = ((x - mean) / std)[None].to(dtype)
             d = _official_forward(clip, x, text_f, bins, model.temperature)
             d_flip = _official_forward(clip, torch.flip(x, [3]), text_f, bins, model.temperature)
-            d = F.interpolate(0.5 * (d + torch.flip(d_flip, [3])).float(), size=[b - t, r - l], mode='bilinear', align_corners=True)
+            d = F.interpolate(0.5 * (d + torch.flip(d_flip, [3])).float(), size=[b - t, r - l], mode='bilinear',
+                              align_corners=True)
             out = torch.zeros(480, 640, device=dev); out[t:b, l:r] = d[0, 0]
             outs.append(out.cpu().numpy())
     return outs
@@ -94,7 +98,8 @@ def _reset_cpu_peak():
     with contextlib.suppress(OSError): Path('/proc/self/clear_refs').write_text('5')
 
 class Measure:
-    "Time a block (`seconds` of wall time, `cpu_seconds` of this process's threads) and the peak memory it adds (`peak_bytes`)."
+    ("Time a block (`seconds` of wall time, `cpu_seconds` of this process's threads) "
+     "and the peak memory it adds (`peak_bytes`).")
     def __init__(self, device:torch.device): self.device = torch.device(device)
     def __enter__(self):
         if self.device.type == 'cuda':
@@ -145,7 +150,8 @@ def _machine(device:torch.device) -> dict:
     return info
 
 def _best(runs:dict, name:str, fn, device, peaks:list, measure_peak):
-    "Run `fn` under `Measure`, then read the peak (onto `peaks`); keep the best time, each (time, mean of the readings around it), the largest memory and the output."
+    ("Run `fn` under `Measure`, then read the peak (onto `peaks`); keep the best time, each (time, "
+     "mean of the readings around it), the largest memory and the output.")
     with Measure(device) as m: out = fn()
     peaks.append(measure_peak())
     r = runs.setdefault(name, dict(seconds=float('inf'), cpu_seconds=float('inf'), peak_bytes=0, rounds=[]))
@@ -155,11 +161,13 @@ def _best(runs:dict, name:str, fn, device, peaks:list, measure_peak):
 
 # %% ../nbs/20_benchmarks.ipynb #3ba4f266
 def _throughput(runs:dict, n:int, gflop_image:float|None, ref:list) -> list[dict]:
-    "One row per method: best images/s and GFLOP/s, peak memory, share of the peak over all its runs, difference to the official loop."
+    ("One row per method: best images/s and GFLOP/s, peak memory, share of the peak over all its runs, "
+     "difference to the official loop.")
     rows = []
     for name, r in runs.items():
         ips = n / r['seconds']
-        rows.append(dict(method=name, seconds=r['seconds'], images_per_second=ips, cpu_seconds_per_image=r['cpu_seconds'] / n,
+        rows.append(dict(method=name, seconds=r['seconds'], images_per_second=ips,
+                         cpu_seconds_per_image=r['cpu_seconds'] / n,
                          peak_mib=r['peak_bytes'] / 2**20,
                          gflops=gflop_image * ips if gflop_image else None,
                          peak_fraction=gflop_image * n * len(r['rounds']) / sum(s * p for s, p in r['rounds']) if gflop_image else None,
@@ -175,7 +183,8 @@ def _ablate_cost(model:DepthCLIP, data, batch_size:int, workers:int, eval_second
     pool = [dict(temperature=t) for t in (0.1, 0.05, 0.2, 1.0)] + [dict(bins=BIN_PARTITIONS[f'class-dependent {i}']) for i in (1, 2, 3, 4)]
     out = dict(available=True, evaluate_seconds=eval_seconds)
     for V in (1, 4, 8):
-        with Measure(model.device) as m: ablate(model, data, pool[:V], batch_size=batch_size, num_workers=workers, progress=False)
+        with Measure(model.device) as m:
+            ablate(model, data, pool[:V], batch_size=batch_size, num_workers=workers, progress=False)
         out[f'V={V}'] = dict(seconds=m.seconds, vs_one_evaluation=m.seconds / eval_seconds)
     return out
 
@@ -195,16 +204,21 @@ def benchmark(name:str='RN50', # open_clip architecture (or a tiny test model)
     dev = resolve_device(device)
     machine = _machine(dev)
     torch.manual_seed(0)
-    model = DepthCLIP(load_clip(name, pretrained, dev, quick_gelu=True), crop=NYU_CROP)   # like for like with the official loop
+    # like for like with the official loop
+    model = DepthCLIP(load_clip(name, pretrained, dev, quick_gelu=True), crop=NYU_CROP)
     cuda, paths = dev.type == 'cuda', _frames(n)
     gflop = encoder_gflop(model.clip)
-    measure_peak = lambda: matmul_peak(dev, torch.float16 if cuda else torch.float32, peak_n or (8192 if cuda else 2048))
+    measure_peak = lambda: matmul_peak(dev, torch.float16 if cuda else torch.float32,
+                                       peak_n or (8192 if cuda else 2048))
     setup = official_setup(model, fp16=cuda)
     methods = {'official loop': lambda ps: official_loop(model, ps, fp16=cuda, setup=setup),
                'predict': lambda ps: model.predict(ps, batch_size=batch_size, num_workers=workers)}
-    if not cuda: methods['predict, exact order'] = lambda ps: predict_exact_order(model, ps, batch_size=batch_size, num_workers=workers)
+    if not cuda:
+        methods['predict, exact order'] = lambda ps: predict_exact_order(model, ps, batch_size=batch_size,
+                                                                         num_workers=workers)
     for f in methods.values(): f(paths[:1])                                                    # warm-up
-    runs, peaks = {}, [measure_peak()]                                                         # a reading before and after every run
+    # a reading before and after every run
+    runs, peaks = {}, [measure_peak()]
     for _ in range(repeats):
         for k, f in methods.items(): _best(runs, k, lambda: f(paths), dev, peaks, measure_peak)
     ref = official_loop(model, paths, fp16=False) if cuda else runs['official loop']['out']
@@ -227,7 +241,8 @@ def _fmt(v, spec:str) -> str: return '–' if v is None else format(v, spec)
 def bench_table(res:dict) -> str:
     "The benchmark result as a small text table."
     m = res['machine']
-    head = [f"{res['model']} ({res['pretrained'] or 'random weights'}), {res['n']} images at 416x544, batch {res['batch_size']}, "
+    head = [f"{res['model']} ({res['pretrained'] or 'random weights'}), {res['n']} images at 416x544, "
+            f"batch {res['batch_size']}, "
             f"{res['workers']} workers on {m['device']} ({m.get('gpu', m['cpu'])}, {m['threads']} threads, "
             f"1-min load {_fmt(m.get('load_average', [None])[0], '.2f')} before, {_fmt(m.get('load_average_after', [None])[0], '.2f')} after)",
             f"encoder {_fmt(res['gflop_per_forward'], '.1f')} GFLOP/forward x {res['forwards_per_image']}; "
@@ -239,7 +254,8 @@ def bench_table(res:dict) -> str:
             f"{_fmt(r['gflops'], '.1f'):>9}{_fmt(r['peak_fraction'] and 100 * r['peak_fraction'], '.0f'):>7}%{r['max_abs_diff_m']:14.1e}"
             for r in res['throughput']]
     e = res['evaluation']
-    tail = [f"evaluate: wall {e['wall_seconds']:.1f} s, model {e['model_seconds']:.1f} s, loader + scoring overhead {100 * e['overhead']:.0f}%"]
+    tail = [f"evaluate: wall {e['wall_seconds']:.1f} s, model {e['model_seconds']:.1f} s, "
+            f"loader + scoring overhead {100 * e['overhead']:.0f}%"]
     a = res['ablation']
     tail.append(f"ablate: not measured ({a['reason']})" if not a['available'] else
                 'ablate: ' + ', '.join(f"{k} {v['seconds']:.1f} s ({v['vs_one_evaluation']:.2f}x one evaluation)" for k, v in a.items() if k.startswith('V=')))
@@ -248,7 +264,8 @@ def bench_table(res:dict) -> str:
 def run_benchmark(out:str|Path|None=None, # JSON file to write (atomically); None writes nothing
                   **kwargs) -> dict: # `benchmark`'s arguments
     "Run `benchmark`, print its table, and save it."
-    if out is not None and not Path(out).resolve().parent.is_dir(): raise FileNotFoundError(f"{Path(out).parent}: output folder does not exist")
+    if out is not None and not Path(out).resolve().parent.is_dir():
+        raise FileNotFoundError(f"{Path(out).parent}: output folder does not exist")
     res = benchmark(**kwargs)
     print(bench_table(res))
     if out is not None: save_json(res, out)
@@ -296,14 +313,17 @@ def benchmark_training(model:torch.nn.Module, # a model with trainable parts
     if dev.type == 'cuda': torch.cuda.synchronize(dev); torch.cuda.reset_peak_memory_stats(dev)
     base, load0 = _rss_bytes() or 0, os.getloadavg()[0]
     with _PeakRSS() as rss:
-        for _ in range(warmup): train_step(net, model, to_device(next(batches), dev), loss_fn, opt, sched, scaler, None, amp)
+        for _ in range(warmup):
+            train_step(net, model, to_device(next(batches), dev), loss_fn, opt, sched, scaler, None, amp)
         t0 = time.perf_counter()
-        for _ in range(steps): train_step(net, model, to_device(next(batches), dev), loss_fn, opt, sched, scaler, None, amp)
+        for _ in range(steps):
+            train_step(net, model, to_device(next(batches), dev), loss_fn, opt, sched, scaler, None, amp)
         if dev.type == 'cuda': torch.cuda.synchronize(dev)
         dt = time.perf_counter() - t0
     peak = torch.cuda.max_memory_allocated(dev) if dev.type == 'cuda' else rss.peak - base
     return dict(device=str(dev), batch_size=batch_size, input=tuple(data[0]['image'].shape[1:]), steps_per_s=steps / dt,
                 ms_per_step=1000 * dt / steps, peak_mb=peak / 2**20,
-                peak_kind='CUDA allocator peak' if dev.type == 'cuda' else 'resident memory growth from before the first step',
+                peak_kind='CUDA allocator peak' if dev.type == 'cuda' else ('resident memory growth from before the '
+                                                                            'first step'),
                 process_peak_mb=(torch.cuda.max_memory_reserved(dev) if dev.type == 'cuda' else rss.peak) / 2**20,
                 threads=torch.get_num_threads(), load_avg=(load0, os.getloadavg()[0]))

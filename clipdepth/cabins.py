@@ -31,7 +31,8 @@ SEMANTIC_BINS = DEPTH_CLASSES[:6] + ['farthest'] + DEPTH_CLASSES[6:]   # CaBins 
 def _bilinear_pos(pos:torch.Tensor, h:int, w:int) -> torch.Tensor:
     "The attention pool's positional embedding with its square grid resized bilinearly to `h` x `w` (the official code)."
     g = round((pos.shape[0] - 1) ** 0.5)
-    grid = F.interpolate(pos[1:].reshape(1, g, g, -1).permute(0, 3, 1, 2), size=(h, w), mode='bilinear', align_corners=False)
+    grid = F.interpolate(pos[1:].reshape(1, g, g, -1).permute(0, 3, 1, 2), size=(h, w), mode='bilinear',
+                         align_corners=False)
     return torch.cat([pos[:1], grid.flatten(2)[0].T])
 
 def _attnpool_bilinear(pool, f:torch.Tensor) -> torch.Tensor:
@@ -40,7 +41,8 @@ def _attnpool_bilinear(pool, f:torch.Tensor) -> torch.Tensor:
     t = f.flatten(2).permute(2, 0, 1).contiguous()   # as the official code: the mean gives the same bits
     t = torch.cat([t.mean(0, keepdim=True), t]) + _bilinear_pos(pool.positional_embedding, h, w)[:, None].to(t.dtype)
     return F.multi_head_attention_forward(
-        t, t, t, C, pool.num_heads, None, torch.cat([pool.q_proj.bias, pool.k_proj.bias, pool.v_proj.bias]), None, None, False, 0.,
+        t, t, t, C, pool.num_heads, None, torch.cat([pool.q_proj.bias, pool.k_proj.bias, pool.v_proj.bias]),
+        None, None, False, 0.,
         pool.c_proj.weight, pool.c_proj.bias, training=False, need_weights=False, use_separate_proj_weight=True,
         q_proj_weight=pool.q_proj.weight, k_proj_weight=pool.k_proj.weight, v_proj_weight=pool.v_proj.weight)[0]
 
@@ -63,7 +65,8 @@ class BinCentres(nn.Module):
                  faithful:bool=False): # edges as cumsum(pad(w, value=min)), the official order of sums
         super().__init__()
         self.min_depth, self.max_depth, self.faithful = min_depth, max_depth, faithful
-        self.mlp = nn.Sequential(nn.Linear(embed_dim, 512), nn.LeakyReLU(), nn.Linear(512, 256), nn.LeakyReLU(), nn.Linear(256, n_bins))
+        self.mlp = nn.Sequential(nn.Linear(embed_dim, 512), nn.LeakyReLU(), nn.Linear(512, 256), nn.LeakyReLU(),
+                                 nn.Linear(256, n_bins))
 
     def widths(self, g:torch.Tensor) -> torch.Tensor:
         "(B, N) normalised bin widths, summing to 1."
@@ -74,7 +77,8 @@ class BinCentres(nn.Module):
                ) -> torch.Tensor:
         "(B, N) increasing bin centres in metres."
         w = (self.max_depth - self.min_depth) * self.widths(g)
-        edges = torch.cumsum(F.pad(w, (1, 0), value=self.min_depth), 1) if self.faithful else self.min_depth + torch.cumsum(F.pad(w, (1, 0)), 1)
+        edges = (torch.cumsum(F.pad(w, (1, 0), value=self.min_depth), 1) if self.faithful
+                 else self.min_depth + torch.cumsum(F.pad(w, (1, 0)), 1))
         return 0.5 * (edges[:, :-1] + edges[:, 1:])
 
 # %% ../nbs/17_cabins.ipynb #92672340
@@ -194,17 +198,22 @@ class CaBinsDepth(Pretrained, Predictor, nn.Module):
                  text_length:int=30, # tokens the text encoder sees (the official code: 30)
                  context_width:int=256, context_heads:int=4, context_layers:int=6, dropout:float=0.1, # context decoder
                  min_depth:float|None=None, max_depth:float|None=None, long_side:int|None=None, # override the dataset's
-                 amp:bool|None=None, # allow autocast (predict/train/evaluate's fp16 on CUDA); None: not when faithful (the official code is fp32)
+                 amp:bool|None=None, # allow autocast (fp16 of predict/train/evaluate on CUDA); None: not when faithful (official: fp32)
                  device=None, # where to build a CLIP given by reference (None: CUDA when available)
                 ):
         super().__init__()
-        if dataset not in CABINS_DATASETS: raise ValueError(f"unknown dataset {dataset!r}: use one of {', '.join(CABINS_DATASETS)}")
-        if distance not in DISTANCE_MODES: raise ValueError(f"unknown distance mode {distance!r}: use one of {', '.join(DISTANCE_MODES)}")
+        if dataset not in CABINS_DATASETS:
+            raise ValueError(f"unknown dataset {dataset!r}: use one of {', '.join(CABINS_DATASETS)}")
+        if distance not in DISTANCE_MODES:
+            raise ValueError(f"unknown distance mode {distance!r}: use one of {', '.join(DISTANCE_MODES)}")
         clip, ref = resolve_clip(clip, device)
-        if not is_resnet(clip): raise ValueError("CaBinsDepth needs a ResNet CLIP (RN50, RN101, …): the paper's ViT variant uses a DPT decoder, not built here")
-        kw = dict(dataset=dataset, faithful=faithful, distance=distance, n_bins=n_bins, groups=groups, n_ctx=n_ctx, text_length=text_length,
-                  context_width=context_width, context_heads=context_heads, context_layers=context_layers, dropout=dropout,
-                  min_depth=min_depth, max_depth=max_depth, long_side=long_side, amp=amp)
+        if not is_resnet(clip):
+            raise ValueError("CaBinsDepth needs a ResNet CLIP (RN50, RN101, …): the paper's ViT variant uses a DPT "
+                             "decoder, not built here")
+        kw = dict(dataset=dataset, faithful=faithful, distance=distance, n_bins=n_bins, groups=groups, n_ctx=n_ctx,
+                  text_length=text_length, context_width=context_width, context_heads=context_heads,
+                  context_layers=context_layers, dropout=dropout, min_depth=min_depth, max_depth=max_depth,
+                  long_side=long_side, amp=amp)
         self.config = dict(clip=ref, kwargs=kw)
         self.amp = (not faithful) if amp is None else amp
         d = CABINS_DATASETS[dataset]
@@ -212,7 +221,8 @@ class CaBinsDepth(Pretrained, Predictor, nn.Module):
         self.cfg = dict(crop=None, long_side=long_side or d['long_side'])   # the region Predictor reads
         self.faithful, self.distance, self.n_ctx, self.text_length = faithful, distance, n_ctx, text_length
         self.K = len(SEMANTIC_BINS) if distance == 'semantic' else groups
-        if distance != 'semantic' and n_bins % groups: raise ValueError(f"n_bins ({n_bins}) must be a multiple of groups ({groups})")
+        if distance != 'semantic' and n_bins % groups:
+            raise ValueError(f"n_bins ({n_bins}) must be a multiple of groups ({groups})")
         self.clip, self.tokenizer = clip, open_clip.get_tokenizer('RN50')
         self._build(clip, n_bins, context_width, context_heads, context_layers, dropout)
 
@@ -233,8 +243,11 @@ def _build(self:CaBinsDepth, clip, n_bins, context_width, context_heads, context
     if self.faithful: self.register_buffer('contexts', contexts); self.register_buffer('gamma', gamma)
     else: self.contexts, self.gamma = nn.Parameter(contexts), nn.Parameter(gamma)
     if self.distance == 'semantic':
-        self.register_buffer('semantic_tokens', self.tokenizer(SEMANTIC_BINS, context_length=self.text_length - self.n_ctx), persistent=False)
-    channels = [layer[-1].conv3.out_channels for layer in (clip.visual.layer1, clip.visual.layer2, clip.visual.layer3, clip.visual.layer4)]
+        self.register_buffer('semantic_tokens',
+                             self.tokenizer(SEMANTIC_BINS, context_length=self.text_length - self.n_ctx),
+                             persistent=False)
+    channels = [layer[-1].conv3.out_channels for layer in (clip.visual.layer1, clip.visual.layer2, clip.visual.layer3,
+                                                           clip.visual.layer4)]
     self.adaptive_bins = BinCentres(E, n_bins, self.min_depth, self.max_depth, faithful=self.faithful)
     self.context_decoder = ContextDecoder(E, context_width, context_heads, context_layers, dropout)
     self.decoder = BinsDecoder(channels, self.K, n_bins, pad_quirk=self.faithful)
@@ -268,7 +281,8 @@ def forward(self:CaBinsDepth, x:torch.Tensor, # (B, 3, H, W) normalised with `mo
     if not self.amp and torch.is_autocast_enabled(x.device.type):   # fp32 throughout, as the official code runs
         with torch.autocast(x.device.type, enabled=False): return self.forward(x.float())
     stages, g, z = encode_image(self.clip, x, bilinear=self.faithful)
-    with torch.autocast(x.device.type, enabled=False):   # the bins and the text in fp32: the numbers are written to 4 decimals
+    # the bins and the text in fp32: the numbers are written to 4 decimals
+    with torch.autocast(x.device.type, enabled=False):
         centres = self.adaptive_bins(g.float())
         t = self.class_embeddings(centres)
     memory = torch.cat([g[:, None], z.flatten(2).transpose(1, 2)], 1)
@@ -286,13 +300,16 @@ def size_kwargs(cls:CaBinsDepth, h:int, w:int) -> dict:
     "Constructor arguments that depend on the training size: none (CaBins trains on crops and predicts whole frames)."
     return {}
 
-CaBinsDepth.recipe, CaBinsDepth.ranges, CaBinsDepth.eval_protocol, CaBinsDepth.default_clip = CABINS_RECIPE, CABINS_DATASETS, 'eigen', 'RN101'
-CaBinsDepth.loss_spec = dict(kind='silog', chamfer=0.1, mask='min', unbiased=True)   # the official code: SILog over gt > min (unbiased variance) + 0.1 · chamfer over gt ≥ 1e-3
-CaBinsDepth.principled_loss_spec = dict(kind='silog', chamfer=0.1)                  # SILog (λ 0.85, α 10) and chamfer over min < gt < max
+(CaBinsDepth.recipe, CaBinsDepth.ranges, CaBinsDepth.eval_protocol,
+ CaBinsDepth.default_clip) = CABINS_RECIPE, CABINS_DATASETS, 'eigen', 'RN101'
+# the official code: SILog over gt > min (unbiased variance) + 0.1 · chamfer over gt ≥ 1e-3
+CaBinsDepth.loss_spec = dict(kind='silog', chamfer=0.1, mask='min', unbiased=True)
+# SILog (λ 0.85, α 10) and chamfer over min < gt < max
+CaBinsDepth.principled_loss_spec = dict(kind='silog', chamfer=0.1)
 
 # %% ../nbs/17_cabins.ipynb #36448dbf
-OFFICIAL_PREFIXES = (('clip_model.', 'clip.'), ('computeAdaptiveBin.regressor.', 'adaptive_bins.mlp.'), ('predict_D.conv_out.0.', 'decoder.head.'),
-                     ('decoder.conv2.', 'decoder.inp.'))
+OFFICIAL_PREFIXES = (('clip_model.', 'clip.'), ('computeAdaptiveBin.regressor.', 'adaptive_bins.mlp.'),
+                     ('predict_D.conv_out.0.', 'decoder.head.'), ('decoder.conv2.', 'decoder.inp.'))
 
 def _clipdepth_name(k:str) -> str:
     "The clipdepth name of an official state-dict entry."
@@ -314,20 +331,22 @@ def _check_frozen(model:nn.Module, sd:dict, path):
         if k not in own: raise ValueError(f"{path}: unexpected entry {k!r}: not a CaBins checkpoint of this architecture")
         ref = own[k][:len(sd[k])] if k == 'clip.positional_embedding' else own[k]   # the code keeps 30 positions
         if ref.shape != sd[k].shape or (ref.float() - sd[k].float().to(ref.device)).abs().max() > 1e-3:
-            raise ValueError(f"{path}: its frozen {k} differs from the given CLIP's: pass the CLIP the checkpoint was trained from")
+            raise ValueError(f"{path}: its frozen {k} differs from the given CLIP's: pass the CLIP the checkpoint was "
+                             "trained from")
 
 @patch(cls_method=True)
 def from_official(cls:CaBinsDepth, path:str|Path, # a checkpoint written by the official code (`.pt`)
                   clip='RN101', # the CLIP it was trained from (name, reference dict or model)
                   dataset:str='nyu', # 'nyu' or 'kitti': the checkpoint's depth range
                   device=None, # where to put the model
-                  **kwargs) -> CaBinsDepth: # other CaBinsDepth settings, if the checkpoint's architecture is not the paper's
+                  **kwargs) -> CaBinsDepth: # other settings, if the checkpoint's architecture is not the paper's
     "The faithful CaBinsDepth with the weights of an official checkpoint, in eval mode."
     sd = from_official_names(read_checkpoint(path)[0])
     model = cls(clip, dataset=dataset, faithful=True, **kwargs)
     _check_frozen(model, sd, path)
     trained = set(trainable_state_dict(model))
-    if missing := sorted(trained - set(sd)): raise ValueError(f"{path}: missing {', '.join(missing[:3])}{' …' if len(missing) > 3 else ''}")
+    if missing := sorted(trained - set(sd)):
+        raise ValueError(f"{path}: missing {', '.join(missing[:3])}{' …' if len(missing) > 3 else ''}")
     load_trainable(model, {k: sd[k] for k in trained}, path)
     return model.to(resolve_device(device)).eval()
 
@@ -359,7 +378,8 @@ def plot_bins(model:CaBinsDepth, images, # images (paths, PIL images or uint8 ar
         if model.distance != 'semantic':
             for e, s in zip(model.distance_values(c[None])[0].tolist(), cabin_strings(model.distance_values(c[None]))[0]):
                 ax.axvline(e, color='C0', lw=0.8, ls='--')
-                ax.text(e, 1.0, s, rotation=90, va='top', ha='right', fontsize=7, color='C0', transform=ax.get_xaxis_transform())
+                ax.text(e, 1.0, s, rotation=90, va='top', ha='right', fontsize=7, color='C0',
+                        transform=ax.get_xaxis_transform())
         ax.set_xlim(edges[0], edges[-1]); ax.set_ylabel('density')
         if i == len(images) - 1: ax.set_xlabel('depth (m)')
     axs[0, 1].legend(fontsize=8, loc='upper right')

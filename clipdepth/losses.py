@@ -91,7 +91,8 @@ def photometric_loss(target:torch.Tensor, # (B, C, H, W) target view
     warped, valid = inverse_warp(source, depth, K, T)
     if mask is not None: valid = valid & mask.bool()
     target, warped = target.float() * valid, warped * valid          # like with like in SSIM windows at the border
-    pe = alpha * ssim_dissimilarity(target, warped).mean(1, keepdim=True) + (1 - alpha) * (target - warped).abs().mean(1, keepdim=True)
+    pe = (alpha * ssim_dissimilarity(target, warped).mean(1, keepdim=True)
+          + (1 - alpha) * (target - warped).abs().mean(1, keepdim=True))
     return pe[valid].mean() if valid.any() else pe.sum() * 0.
 
 # %% ../nbs/12_losses.ipynb #3b4408cb
@@ -113,19 +114,24 @@ def official_warp(source:torch.Tensor, depth:torch.Tensor, K:torch.Tensor, T:tor
     grid = torch.stack([2 * u / (W - 1) - 1, 2 * v / (H - 1) - 1], -1).view(B, H, W, 2)
     return F.grid_sample(source.float(), grid, mode='bilinear', padding_mode='zeros', align_corners=True) * inside
 
-def official_photometric_loss(target:torch.Tensor, source:torch.Tensor, depth:torch.Tensor, K:torch.Tensor, T:torch.Tensor,
+def official_photometric_loss(target:torch.Tensor, source:torch.Tensor, depth:torch.Tensor, K:torch.Tensor,
+                              T:torch.Tensor,
                               alpha:float=0.85) -> torch.Tensor:
-    "The adapters' code's loss: α·(1 − official_ssim)/2 + (1 − α)·mean|target − warped| over every pixel (SSIM sign flipped)."
+    ("The adapters' code's loss: α·(1 − official_ssim)/2 + (1 − α)·mean|target − warped| over every pixel (SSIM sign "
+     "flipped).")
     warped = official_warp(source, depth, K, T)
-    return alpha * (1 - official_ssim(target.float(), warped)) / 2 + (1 - alpha) * (target.float() - warped).abs().mean()
+    return (alpha * (1 - official_ssim(target.float(), warped)) / 2
+            + (1 - alpha) * (target.float() - warped).abs().mean())
 
 # %% ../nbs/12_losses.ipynb #76cd0f36
 DEPTH_LOSSES = {'l1': l1_loss, 'l2': l2_loss, 'silog': silog_loss}
-MASKS = ('range', 'min', 'all')   # min < gt < max (clipdepth); gt > min (CaBins' code); every pixel (the adapters' code)
+# min < gt < max (clipdepth); gt > min (CaBins' code); every pixel (the adapters' code)
+MASKS = ('range', 'min', 'all')
 
 def imagenet_normalise(image:torch.Tensor) -> torch.Tensor:
     "A [0, 1] image batch normalised with ImageNet's mean and std."
-    m, s = (torch.tensor(v, device=image.device, dtype=torch.float32).view(1, 3, 1, 1) for v in (IMAGENET_MEAN, IMAGENET_STD))
+    m, s = (torch.tensor(v, device=image.device, dtype=torch.float32).view(1, 3, 1, 1)
+            for v in (IMAGENET_MEAN, IMAGENET_STD))
     return (image.float() - m) / s
 
 class DepthLoss:
@@ -138,18 +144,25 @@ class DepthLoss:
                  mask:str='range', # 'range': min < gt < max; 'min': gt > min (chamfer: gt ≥ min), CaBins' code; 'all': every pixel, the adapters' code
                  unbiased:bool=False, # SILog with torch's unbiased variance (CaBins' code)
                  smooth_image:str='input', # smoothness edges on the batch's image ('input') or on it ImageNet-normalised (the adapters' code)
-                 resize:str='nearest'): # how at='pred' brings the ground truth down: 'nearest', or 'bilinear' (align_corners, the adapters' code)
-        if kind not in DEPTH_LOSSES: raise ValueError(f"unknown depth loss {kind!r}: use one of {', '.join(DEPTH_LOSSES)}")
+                 resize:str='nearest'): # how at='pred' brings the ground truth down: 'nearest', or 'bilinear' (align_corners, adapters' code)
+        if kind not in DEPTH_LOSSES:
+            raise ValueError(f"unknown depth loss {kind!r}: use one of {', '.join(DEPTH_LOSSES)}")
         if at not in ('gt', 'pred'): raise ValueError(f"at must be 'gt' or 'pred', not {at!r}")
         if mask not in MASKS: raise ValueError(f"unknown mask {mask!r}: use one of {', '.join(MASKS)}")
-        if smooth_image not in ('input', 'imagenet'): raise ValueError(f"smooth_image must be 'input' or 'imagenet', not {smooth_image!r}")
-        if resize not in ('nearest', 'bilinear'): raise ValueError(f"resize must be 'nearest' or 'bilinear', not {resize!r}")
-        self.kind, self.smooth, self.chamfer, self.at, self.min_depth, self.max_depth = kind, smooth, chamfer, at, min_depth, max_depth
+        if smooth_image not in ('input', 'imagenet'):
+            raise ValueError(f"smooth_image must be 'input' or 'imagenet', not {smooth_image!r}")
+        if resize not in ('nearest', 'bilinear'):
+            raise ValueError(f"resize must be 'nearest' or 'bilinear', not {resize!r}")
+        self.kind, self.smooth, self.chamfer, self.at, self.min_depth, self.max_depth = (kind, smooth, chamfer, at,
+                                                                                         min_depth, max_depth)
         self.mask, self.unbiased, self.smooth_image, self.resize = mask, unbiased, smooth_image, resize
 
     def __repr__(self):
-        extra = ''.join(f', {k}={getattr(self, k)!r}' for k, d in (('mask', 'range'), ('unbiased', False), ('smooth_image', 'input'), ('resize', 'nearest')) if getattr(self, k) != d)
-        return f"DepthLoss({self.kind!r}, smooth={self.smooth}, chamfer={self.chamfer}, at={self.at!r}, range=({self.min_depth}, {self.max_depth}){extra})"
+        extra = ''.join(f', {k}={getattr(self, k)!r}' for k, d in (('mask', 'range'), ('unbiased', False),
+                                                                   ('smooth_image', 'input'),
+                                                                   ('resize', 'nearest')) if getattr(self, k) != d)
+        return (f"DepthLoss({self.kind!r}, smooth={self.smooth}, chamfer={self.chamfer}, at={self.at!r}, "
+                f"range=({self.min_depth}, {self.max_depth}){extra})")
 
     def masks(self, gt:torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "The pixels the depth loss and the chamfer count, by `mask`."
@@ -161,13 +174,18 @@ class DepthLoss:
     def __call__(self, pred, batch:dict) -> tuple[torch.Tensor, dict]:
         depth, centres = (pred['depth'], pred.get('centres')) if isinstance(pred, dict) else (pred, None)
         gt, image = batch['depth'], batch['image']
-        if self.at == 'gt': depth = F.interpolate(depth.float(), size=gt.shape[-2:], mode='bilinear', align_corners=True)
+        if self.at == 'gt':
+            depth = F.interpolate(depth.float(), size=gt.shape[-2:], mode='bilinear', align_corners=True)
         else:
             kw = dict(mode='nearest') if self.resize == 'nearest' else dict(mode='bilinear', align_corners=True)
-            gt, image = F.interpolate(gt, size=depth.shape[-2:], **kw), F.interpolate(image, size=depth.shape[-2:], mode='bilinear', align_corners=True)
+            gt, image = (F.interpolate(gt, size=depth.shape[-2:], **kw),
+                         F.interpolate(image, size=depth.shape[-2:], mode='bilinear', align_corners=True))
         mask, chamfer_mask = self.masks(gt)
-        parts = {self.kind: DEPTH_LOSSES[self.kind](depth, gt, mask, unbiased=self.unbiased) if self.kind == 'silog' else DEPTH_LOSSES[self.kind](depth, gt, mask)}
-        if self.smooth: parts['smooth'] = smoothness_loss(depth.float(), imagenet_normalise(image) if self.smooth_image == 'imagenet' else image)
+        parts = {self.kind: DEPTH_LOSSES[self.kind](depth, gt, mask, unbiased=self.unbiased) if self.kind == 'silog'
+                 else DEPTH_LOSSES[self.kind](depth, gt, mask)}
+        if self.smooth:
+            parts['smooth'] = smoothness_loss(depth.float(),
+                                              imagenet_normalise(image) if self.smooth_image == 'imagenet' else image)
         if self.chamfer and centres is not None: parts['chamfer'] = chamfer_loss(centres, gt, chamfer_mask)
         total = parts[self.kind] + self.smooth * parts.get('smooth', 0.) + self.chamfer * parts.get('chamfer', 0.)
         return total, parts
@@ -176,19 +194,25 @@ class DepthLoss:
 class PhotometricLoss:
     "Self-supervised objective: `photometric_loss` of the predicted depth + `smooth` × edge-aware smoothness."
     def __init__(self, alpha:float=0.85, smooth:float=1e-3,
-                 official:bool=False): # the adapters' code's loss (`official_photometric_loss`, SSIM sign flipped) instead of the formula
+                 official:bool=False): # the adapters' code's loss (`official_photometric_loss`, SSIM sign flipped), not the formula
         self.alpha, self.smooth, self.official = alpha, smooth, official
-    def __repr__(self): return f"PhotometricLoss(alpha={self.alpha}, smooth={self.smooth}{', official=True' if self.official else ''})"
+    def __repr__(self):
+        return f"PhotometricLoss(alpha={self.alpha}, smooth={self.smooth}{', official=True' if self.official else ''})"
 
     def __call__(self, pred, batch:dict) -> tuple[torch.Tensor, dict]:
-        if 'source' not in batch: raise ValueError("PhotometricLoss needs pairs: build the training set with DepthTrainSet(..., pair=SYNTHETIC_PAIR)")
+        if 'source' not in batch:
+            raise ValueError("PhotometricLoss needs pairs: build the training set with DepthTrainSet(..., "
+                             "pair=SYNTHETIC_PAIR)")
         depth = pred['depth'] if isinstance(pred, dict) else pred
         image = batch['image']
         depth = F.interpolate(depth.float(), size=image.shape[-2:], mode='bilinear', align_corners=True)
         if self.official:   # on ImageNet-normalised images, as their loader gives them; smoothness on those too
             image = imagenet_normalise(image)
-            parts = {'photometric': official_photometric_loss(image, imagenet_normalise(batch['source']), depth, batch['K'], batch['T'], self.alpha)}
-        else: parts = {'photometric': photometric_loss(image, batch['source'], depth, batch['K'], batch['T'], batch.get('valid'), self.alpha)}
+            parts = {'photometric': official_photometric_loss(image, imagenet_normalise(batch['source']), depth,
+                                                              batch['K'], batch['T'], self.alpha)}
+        else:
+            parts = {'photometric': photometric_loss(image, batch['source'], depth, batch['K'], batch['T'],
+                                                     batch.get('valid'), self.alpha)}
         if self.smooth: parts['smooth'] = smoothness_loss(depth, image)
         return parts['photometric'] + self.smooth * parts.get('smooth', 0.), parts
 
@@ -198,5 +222,7 @@ LOSSES = {'l1': lambda: DepthLoss('l1'), 'l2': lambda: DepthLoss('l2'), 'silog':
 def make_loss(loss) -> callable:
     "`loss` itself if callable, else the named objective from LOSSES."
     if callable(loss): return loss
-    if loss not in LOSSES: raise ValueError(f"unknown loss {loss!r}: use one of {', '.join(LOSSES)} or a callable (prediction, batch) -> loss")
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}: use one of {', '.join(LOSSES)} or a callable (prediction, batch) "
+                         "-> loss")
     return LOSSES[loss]()

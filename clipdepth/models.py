@@ -53,8 +53,10 @@ def paper_loss(method, kind:str|None=None, # replace the method's pixel loss ('l
               ):
     "The method's supervised objective."
     cls = method_class(method)
-    if faithful and official_step and getattr(cls, 'step_spec', None): return OfficialStep(**{**cls.step_spec, **({'kind': kind} if kind else {})})
-    spec = dict((None if faithful else getattr(cls, 'principled_loss_spec', None)) or getattr(cls, 'loss_spec', None) or {})
+    if faithful and official_step and getattr(cls, 'step_spec', None):
+        return OfficialStep(**{**cls.step_spec, **({'kind': kind} if kind else {})})
+    spec = dict((None if faithful else getattr(cls, 'principled_loss_spec', None))
+                or getattr(cls, 'loss_spec', None) or {})
     if not spec: raise ValueError(f"{cls.__name__} has no training objective: it is zero-shot")
     ranges = getattr(cls, 'ranges', None)
     if ranges is not None:
@@ -76,13 +78,15 @@ def model_folder(source:str|Path, # a folder written by `save_pretrained`, or a 
     try: return Path(snapshot_download(str(source), revision=revision, etag_timeout=5))
     except Exception as e:
         why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise OSError(f"{source}: not a local folder, and cannot get it from the Hugging Face Hub ({type(e).__name__}: {why[:200]})") from None
+        raise OSError(f"{source}: not a local folder, and cannot get it from the Hugging Face Hub ({type(e).__name__}: "
+                      f"{why[:200]})") from None
 
 # %% ../nbs/19_models.ipynb #476443d9
 def saved_class(path:str|Path) -> type:
     "The model class a `save_pretrained` folder holds."
     doc, by_name = read_config(path), {c.__name__: c for c in METHODS.values()}
-    if doc['cls'] not in by_name: raise ValueError(f"{Path(path)/'config.json'}: holds an unknown model class {doc['cls']!r}")
+    if doc['cls'] not in by_name:
+        raise ValueError(f"{Path(path)/'config.json'}: holds an unknown model class {doc['cls']!r}")
     return by_name[doc['cls']]
 
 def from_pretrained(path:str|Path, # a folder written by `save_pretrained` or `clipdepth train` (its model/ folder), or a Hub repo id
@@ -106,16 +110,20 @@ def from_official(path:str|Path, # a checkpoint written by the method's official
 # %% ../nbs/19_models.ipynb #eb74be26
 PAPERS = {   # the paper of each method, as its model card cites it
     'depthclip': 'Zhang et al., "Can Language Understand Depth?", ACM Multimedia 2022',
-    'clip-adapter': 'Wu & Fu, "Unveiling the Efficacy of Foundation Models for Depth Estimation" (CLIP-Adapter on the DepthCLIP head)',
-    'coarse-refined': 'Wu & Fu, "Unveiling the Efficacy of Foundation Models for Depth Estimation" (Coarse/Refined adapter)',
+    'clip-adapter': ('Wu & Fu, "Unveiling the Efficacy of Foundation Models for Depth Estimation" (CLIP-Adapter on the '
+                     'DepthCLIP head)'),
+    'coarse-refined': ('Wu & Fu, "Unveiling the Efficacy of Foundation Models for Depth Estimation" (Coarse/Refined '
+                       'adapter)'),
     'msa': 'Wu & Fu, "Unveiling the Efficacy of Foundation Models for Depth Estimation" (Multi-Scale Adapter)',
     'cabins': 'Son & Lee, "CaBins: CLIP-based Adaptive Bins for Monocular Depth Estimation", CVPR Workshops 2024',
     'mirror': 'Kim & Lee, "CLIP Can Understand Depth", 2024'}
-CLIP_PAPER = 'Radford et al., "Learning Transferable Visual Models From Natural Language Supervision", ICML 2021, through open_clip'
+CLIP_PAPER = ('Radford et al., "Learning Transferable Visual Models From Natural Language Supervision", ICML 2021, '
+              'through open_clip')
 
 # %% ../nbs/19_models.ipynb #2ea0b568
 def _markdown_table(d:dict) -> str:
-    return '\n'.join(['| | |', '|---|---|', *(f'| {k} | {v:.4g} |' if isinstance(v, float) else f'| {k} | {v} |' for k, v in d.items())])
+    return '\n'.join(['| | |', '|---|---|',
+                      *(f'| {k} | {v:.4g} |' if isinstance(v, float) else f'| {k} | {v} |' for k, v in d.items())])
 
 def model_card(model, # a clipdepth model
                results=None, # its evaluation: an `EvalResult`, or {protocol or dataset: {metric: value}}
@@ -123,18 +131,23 @@ def model_card(model, # a clipdepth model
     "The model card (README.md) of a saved model: Hub metadata, method, paper, CLIP, training recipe, evaluation."
     name, cls = method_name(model), type(model)
     clip = model.config.get('clip')
-    lines = ['---', 'library_name: clipdepth', 'pipeline_tag: depth-estimation', 'tags: [depth-estimation, monocular-depth, clip, clipdepth]',
+    lines = ['---', 'library_name: clipdepth', 'pipeline_tag: depth-estimation',
+             'tags: [depth-estimation, monocular-depth, clip, clipdepth]',
              '---', '', f'# {cls.__name__} ({name})', '', f'A `{cls.__name__}` model saved by [clipdepth](https://github.com/clipdepth/clipdepth), the '
              'companion of the CLIP-based monocular depth papers.', '', '## Method and paper', '', f'- Method: `{name}` — {(cls.__doc__ or "").strip()}',
-             f'- Paper: {PAPERS[name]}', f'- CLIP: {CLIP_PAPER}; this model uses `{json.dumps(clip)}` (rebuilt from this reference on loading)', '',
+             f'- Paper: {PAPERS[name]}', (f'- CLIP: {CLIP_PAPER}; this model uses `{json.dumps(clip)}` (rebuilt from '
+                                          'this reference on loading)'), '',
              '## Training recipe', '']
     recipe = getattr(cls, 'recipe', None)
     lines += [_markdown_table(dict(recipe)) if recipe else 'Zero-shot: nothing is trained.', '', '## Evaluation', '']
     if results is None: lines.append('Not evaluated when this card was written.')
     else:
-        rows = {f"{results.protocol} ({results.summary['n_images']} images)": results.summary} if hasattr(results, 'summary') else dict(results)
-        for k, m in rows.items(): lines += [f'### {k}', '', _markdown_table({m_: v for m_, v in m.items() if m_ != 'n_images'}), '']
-    lines += ['', '## Use', '', '```python', 'from clipdepth.models import from_pretrained', "model = from_pretrained('OWNER/NAME')",
+        rows = ({f"{results.protocol} ({results.summary['n_images']} images)": results.summary}
+                if hasattr(results, 'summary') else dict(results))
+        for k, m in rows.items():
+            lines += [f'### {k}', '', _markdown_table({m_: v for m_, v in m.items() if m_ != 'n_images'}), '']
+    lines += ['', '## Use', '', '```python', 'from clipdepth.models import from_pretrained',
+              "model = from_pretrained('OWNER/NAME')",
               "depth = model.predict('image.jpg')   # metres, HxW", '```']
     return '\n'.join(lines) + '\n'
 

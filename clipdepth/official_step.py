@@ -16,19 +16,23 @@ __all__ = ['STEP_KINDS', 'PRECISIONS', 'FlipPasses', 'bin_targets', 'OfficialSte
 
 # %% ../nbs/14a_official_step.ipynb #b1bee293
 class FlipPasses(nn.Module):
-    "The official training forward: `model` on the image and on its mirror image (flipped back), each pass clamped to [0, max_depth]."
+    ("The official training forward: `model` on the image and on its mirror image (flipped back), "
+     "each pass clamped to [0, max_depth].")
     def __init__(self, model:nn.Module, # a model whose forward takes `logits=True` and then returns (depth, logits)
                  max_depth:float=10.0): # the config's `max_depth`
         super().__init__()
         if 'logits' not in inspect.signature(model.forward).parameters:
-            raise TypeError(f"{type(model).__name__}.forward has no `logits` option: the official step is the adapters' (they return depth and logits)")
+            raise TypeError(f"{type(model).__name__}.forward has no `logits` option: "
+                            "the official step is the adapters' (they return depth and logits)")
         self.model, self.max_depth = model, max_depth
 
     def forward(self, x:torch.Tensor, *extras) -> dict:
-        "The clamped passes at the model's resolution ('depth', 'flip'), the first pass's 'logits', and the model's 'bins'."
+        ("The clamped passes at the model's resolution ('depth', 'flip'), the first pass's 'logits', "
+         "and the model's 'bins'.")
         d, z = self.model(x, *extras, logits=True)
         df, _ = self.model(x.flip(3), *(e.flip(3) for e in extras), logits=True)
-        return dict(depth=d.clamp(0, self.max_depth), flip=df.flip(3).clamp(0, self.max_depth), logits=z, bins=self.model.bins)
+        return dict(depth=d.clamp(0, self.max_depth), flip=df.flip(3).clamp(0, self.max_depth), logits=z,
+                    bins=self.model.bins)
 
 # %% ../nbs/14a_official_step.ipynb #31742705
 def bin_targets(gt:torch.Tensor, # (B, 1, H, W) depths
@@ -42,16 +46,22 @@ def bin_targets(gt:torch.Tensor, # (B, 1, H, W) depths
 STEP_KINDS = ('l1', 'l2')   # engine.py's L1 (CLIP-Adapter, MSA); eigen/engine.py's mse_loss (Coarse/Refined)
 
 class OfficialStep:
-    "The adapters' official training objective on `FlipPasses`: depth loss over every pixel, smoothness, sym, bin cross-entropy, photometric."
+    ("The adapters' official training objective on `FlipPasses`: depth loss over every pixel, smoothness, sym, "
+     "bin cross-entropy, photometric.")
     def __init__(self, kind:str='l1', # 'l1' or 'l2', averaged over every pixel (holes included)
                  depth:float=1.0, smooth:float=0.0, sym:float=0.0, bincls:float=0.0, photometric:float=0.0, # the config's loss weights
                  at:str='gt', # compare at the target's size ('gt'), or bring target and image to the prediction's ('pred': Coarse/Refined)
                  max_depth:float=10.0): # each pass is clamped to [0, max_depth]
-        if kind not in STEP_KINDS: raise ValueError(f"the official step's depth loss is {' or '.join(map(repr, STEP_KINDS))}, not {kind!r} (others: one pass, paper_loss(..., official_step=False) or clipdepth train --single-pass)")
+        if kind not in STEP_KINDS:
+            raise ValueError(f"the official step's depth loss is {' or '.join(map(repr, STEP_KINDS))}, "
+                             f"not {kind!r} (others: one pass, paper_loss(..., official_step=False) "
+                             "or clipdepth train --single-pass)")
         if at not in ('gt', 'pred'): raise ValueError(f"at must be 'gt' or 'pred', not {at!r}")
         self.kind, self.at, self.max_depth = kind, at, max_depth
-        self.weights = dict(photometric=photometric, sym=sym, smooth=smooth, **{kind: depth}, bincls=bincls)   # the official order of the sum
-        if not any(self.weights.values()): raise ValueError("every loss weight of the official step is 0: nothing to train")
+        # the official order of the sum
+        self.weights = dict(photometric=photometric, sym=sym, smooth=smooth, **{kind: depth}, bincls=bincls)
+        if not any(self.weights.values()):
+            raise ValueError("every loss weight of the official step is 0: nothing to train")
 
     def __repr__(self):
         w = ', '.join(f'{k}={v}' for k, v in self.weights.items() if v)
@@ -62,20 +72,26 @@ class OfficialStep:
         return FlipPasses(model, self.max_depth)
 
 # %% ../nbs/14a_official_step.ipynb #3ab2b28c
-def _resize(t:torch.Tensor, size) -> torch.Tensor: return F.interpolate(t, size=size, mode='bilinear', align_corners=True)
+def _resize(t:torch.Tensor, size) -> torch.Tensor:
+    return F.interpolate(t, size=size, mode='bilinear', align_corners=True)
 
 @patch
 def __call__(self:OfficialStep, pred:dict, batch:dict) -> tuple[torch.Tensor, dict]:
     "The weighted total and every part of the official step, for `FlipPasses` output `pred` and the training `batch`."
-    if not (isinstance(pred, dict) and 'flip' in pred): raise TypeError("OfficialStep needs the two passes of FlipPasses (the engine runs them: train(..., loss=OfficialStep(...)))")
+    if not (isinstance(pred, dict) and 'flip' in pred):
+        raise TypeError("OfficialStep needs the two passes of FlipPasses (the engine runs them: train(..., "
+                        "loss=OfficialStep(...)))")
     d, df = pred['depth'], pred['flip']
     gt, image = batch['depth'], imagenet_normalise(batch['image'])
     if self.at == 'pred': gt, image = _resize(gt, d.shape[-2:]), _resize(image, d.shape[-2:])
     out, z = _resize((d + df) / 2.0, gt.shape[-2:]), _resize(pred['logits'], gt.shape[-2:])
     parts = {}
     if self.weights['photometric']:
-        if 'source' not in batch: raise ValueError("a photometric weight needs pairs: build the training set with DepthTrainSet(..., pair=...)")
-        parts['photometric'] = official_photometric_loss(image, imagenet_normalise(batch['source']), out, batch['K'], batch['T'])
+        if 'source' not in batch:
+            raise ValueError("a photometric weight needs pairs: build the training set with DepthTrainSet(..., "
+                             "pair=...)")
+        parts['photometric'] = official_photometric_loss(image, imagenet_normalise(batch['source']), out, batch['K'],
+                                                         batch['T'])
     parts['sym'] = F.mse_loss(d, df.detach()) + F.mse_loss(df, d.detach())
     parts['smooth'] = smoothness_loss(out, image)
     parts[self.kind] = torch.mean(torch.abs(out - gt)) if self.kind == 'l1' else F.mse_loss(out, gt)
@@ -84,20 +100,26 @@ def __call__(self:OfficialStep, pred:dict, batch:dict) -> tuple[torch.Tensor, di
     return total, parts
 
 # %% ../nbs/14a_official_step.ipynb #b9e00aeb
-PRECISIONS = ('mixed', 'fp16-sgd')   # clipdepth's: fp32 master weights (+ autocast on CUDA); the official: fp16 weights, plain SGD
+# clipdepth's: fp32 master weights (+ autocast on CUDA); the official: fp16 weights, plain SGD
+PRECISIONS = ('mixed', 'fp16-sgd')
 
 def _to_half(module, args):
     "Forward pre-hook: floating-point inputs cast to fp16."
     return tuple(a.half() if torch.is_tensor(a) and a.is_floating_point() else a for a in args)
 
 def half_weights(model:nn.Module) -> nn.Module:
-    "`model` as the official fp16 recipe holds it: CLIP's conv/linear/attention weights and the `half_modules` in fp16, their inputs cast."
+    ("`model` as the official fp16 recipe holds it: CLIP's conv/linear/attention weights and the `half_modules` in "
+     "fp16, their inputs cast.")
     if getattr(model, 'half_precision', False): return model
     names = getattr(model, 'half_modules', None)
-    if names is None: raise ValueError(f"precision 'fp16-sgd' is the adapters' official recipe: {type(model).__name__} declares no half_modules")
-    if not hasattr(model.clip.visual, 'layer4'): raise ValueError("precision 'fp16-sgd' needs a ResNet CLIP (the official adapters' RN50)")
+    if names is None:
+        raise ValueError(f"precision 'fp16-sgd' is the adapters' official recipe: {type(model).__name__} declares no "
+                         "half_modules")
+    if not hasattr(model.clip.visual, 'layer4'):
+        raise ValueError("precision 'fp16-sgd' needs a ResNet CLIP (the official adapters' RN50)")
     model.prepare()   # the class embeddings, from the fp32 text tower, cached before the conversion
-    model.built_checksum = frozen_checksum(model)   # what save_pretrained records: the CLIP as built, which from_pretrained rebuilds
+    # what save_pretrained records: the CLIP as built, which from_pretrained rebuilds
+    model.built_checksum = frozen_checksum(model)
     convert_weights_to_lp(model.clip, torch.float16)
     model.clip.visual.conv1.register_forward_pre_hook(_to_half)
     for n in names:

@@ -18,7 +18,8 @@ __all__ = ['PRETRAINED_FORMAT', 'frozen_keys', 'trainable_state_dict', 'frozen_c
 
 # %% ../nbs/13_pretrained.ipynb #c65ed458
 def frozen_keys(model:nn.Module) -> set[str]:
-    "State-dict keys of `model`'s frozen modules (with parameters, none requiring grad), within `model.pretrained_parts`."
+    ("State-dict keys of `model`'s frozen modules (with parameters, none requiring grad), "
+     "within `model.pretrained_parts`.")
     keys = set()
     def visit(m, prefix):
         params = list(m.parameters())
@@ -28,7 +29,8 @@ def frozen_keys(model:nn.Module) -> set[str]:
         for name, child in m.named_children(): visit(child, f'{prefix}{name}.')
     parts = getattr(model, 'pretrained_parts', None)
     for name in parts or ['']: visit(model.get_submodule(name), f'{name}.' if name else '')
-    return keys - set(getattr(model, 'carried_keys', ()))   # frozen tensors a model carries itself (e.g. drifted BN statistics)
+    # frozen tensors a model carries itself (e.g. drifted BN statistics)
+    return keys - set(getattr(model, 'carried_keys', ()))
 
 def trainable_state_dict(model:nn.Module) -> dict[str, torch.Tensor]:
     "Every state-dict tensor of `model` outside its frozen modules, as contiguous CPU copies."
@@ -63,28 +65,35 @@ def read_config(path:str|Path, # a folder written by save_pretrained
                ) -> dict:
     "The folder's `config.json`, checked: JSON, an object of this format, with every key loading needs."
     path = Path(path); cfg = path/'config.json'
-    if not cfg.is_file(): raise FileNotFoundError(f"{path}: no config.json (not a folder written by save_pretrained or clipdepth train)")
+    if not cfg.is_file():
+        raise FileNotFoundError(f"{path}: no config.json (not a folder written by save_pretrained or clipdepth train)")
     try: doc = json.loads(cfg.read_text(encoding='utf-8'))
     except (ValueError, UnicodeDecodeError) as e: raise ValueError(f"{cfg}: not valid JSON ({e})") from None
     if not isinstance(doc, dict): raise ValueError(f"{cfg}: holds a JSON {type(doc).__name__}, not an object")
     if doc.get('format') != PRETRAINED_FORMAT:
-        raise ValueError(f"{cfg}: not a clipdepth model config (format {doc.get('format')!r}, expected {PRETRAINED_FORMAT!r})")
+        raise ValueError(f"{cfg}: not a clipdepth model config (format {doc.get('format')!r}, "
+                         f"expected {PRETRAINED_FORMAT!r})")
     conf = doc.get('config') if isinstance(doc.get('config'), dict) else {}
-    missing = [k for k in ('cls', 'config', 'frozen_checksum') if k not in doc] + [f'config.{k}' for k in ('clip', 'kwargs') if k not in conf]
+    missing = ([k for k in ('cls', 'config', 'frozen_checksum') if k not in doc]
+               + [f'config.{k}' for k in ('clip', 'kwargs') if k not in conf])
     if missing: raise ValueError(f"{cfg}: missing {', '.join(missing)}")
-    if not isinstance(conf['kwargs'], dict): raise ValueError(f"{cfg}: config.kwargs is a {type(conf['kwargs']).__name__}, not an object")
+    if not isinstance(conf['kwargs'], dict):
+        raise ValueError(f"{cfg}: config.kwargs is a {type(conf['kwargs']).__name__}, not an object")
     return doc
 
 class Pretrained:
-    "Mixin: `save_pretrained(dir)` / `cls.from_pretrained(dir)` — config JSON + trainable weights; the CLIP by reference."
+    ("Mixin: `save_pretrained(dir)` / `cls.from_pretrained(dir)` — config JSON + trainable weights; "
+     "the CLIP by reference.")
     pretrained_parts = ('clip',)
     def save_pretrained(self, path:str|Path) -> Path:
         "Write `config.json` and `model.safetensors` (frozen CLIP parts excluded) into the folder `path`, atomically."
         if self.config.get('clip') is None:
-            raise ValueError("this model's CLIP has no reference to save: build the model with clip='RN50' (or a dict with name, pretrained), not a loaded model")
+            raise ValueError("this model's CLIP has no reference to save: build the model with clip='RN50' (or a dict "
+                             "with name, pretrained), not a loaded model")
         path = Path(path); path.mkdir(parents=True, exist_ok=True)
         with atomic_write(path/'model.safetensors') as f: f.write(st_save(trainable_state_dict(self)))
-        save_json(dict(format=PRETRAINED_FORMAT, cls=type(self).__name__, config=self.config, frozen_checksum=getattr(self, 'built_checksum', None) or frozen_checksum(self),
+        save_json(dict(format=PRETRAINED_FORMAT, cls=type(self).__name__, config=self.config,
+                       frozen_checksum=getattr(self, 'built_checksum', None) or frozen_checksum(self),
                        stored='trainable weights only; the CLIP is rebuilt from config.clip'), path/'config.json')
         return path
 
@@ -95,11 +104,15 @@ class Pretrained:
                        ):
         "The model saved in `path`, in eval mode."
         path, doc = Path(path), read_config(path)
-        if doc['cls'] != cls.__name__: raise ValueError(f"{path/'config.json'}: holds a {doc['cls']}, not a {cls.__name__}")
-        model = cls(clip if clip is not None else doc['config']['clip'], **doc['config']['kwargs']).to(resolve_device(device))
-        load_trainable(model, check_finite(read_weights(path/'model.safetensors'), path/'model.safetensors'), path/'model.safetensors')
+        if doc['cls'] != cls.__name__:
+            raise ValueError(f"{path/'config.json'}: holds a {doc['cls']}, not a {cls.__name__}")
+        model = cls(clip if clip is not None else doc['config']['clip'],
+                    **doc['config']['kwargs']).to(resolve_device(device))
+        load_trainable(model, check_finite(read_weights(path/'model.safetensors'), path/'model.safetensors'),
+                       path/'model.safetensors')
         if (got := frozen_checksum(model)) != doc['frozen_checksum']:
-            raise ValueError(f"{path}: the frozen CLIP weights differ from those the model was saved with (checksum {got}, saved {doc['frozen_checksum']}); pass clip= the same CLIP")
+            raise ValueError(f"{path}: the frozen CLIP weights differ from those the model was saved with (checksum "
+                             f"{got}, saved {doc['frozen_checksum']}); pass clip= the same CLIP")
         return model.eval()
 
 def load_trainable(model:nn.Module, tensors:dict, source) -> None:

@@ -46,8 +46,11 @@ def make_optimizer(params, name:str='adamw', lr:float=1e-4, weight_decay:float=1
 
 def make_schedule(opt, name:str, lr:float, epochs:int, steps_per_epoch:int, step_size:int|None=None, gamma:float=0.1):
     "A per-batch learning-rate schedule: 'onecycle', 'step' (every `step_size` epochs) or 'constant'."
-    if name == 'onecycle': return torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * steps_per_epoch, div_factor=25, final_div_factor=100)
-    if name == 'step': return torch.optim.lr_scheduler.StepLR(opt, steps_per_epoch * (step_size or max(1, epochs // 3)), gamma)
+    if name == 'onecycle':
+        return torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * steps_per_epoch, div_factor=25,
+                                                   final_div_factor=100)
+    if name == 'step':
+        return torch.optim.lr_scheduler.StepLR(opt, steps_per_epoch * (step_size or max(1, epochs // 3)), gamma)
     if name == 'constant': return torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0)
     raise ValueError(f"unknown schedule {name!r}: use one of {', '.join(SCHEDULES)}")
 
@@ -55,15 +58,18 @@ def make_schedule(opt, name:str, lr:float, epochs:int, steps_per_epoch:int, step
 def _rng_state() -> tuple[dict, dict]:
     "Tensors and JSON of torch's, CUDA's, NumPy's and Python's global RNG states."
     tensors = {'rng/torch': torch.get_rng_state()}
-    if torch.cuda.is_available(): tensors.update({f'rng/cuda/{i}': s for i, s in enumerate(torch.cuda.get_rng_state_all())})
+    if torch.cuda.is_available():
+        tensors.update({f'rng/cuda/{i}': s for i, s in enumerate(torch.cuda.get_rng_state_all())})
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
     tensors['rng/numpy'] = torch.from_numpy(keys.astype(np.int64))
-    return tensors, dict(numpy=[kind, int(pos), int(has_gauss), float(gauss)], python=json.loads(json.dumps(random.getstate())))
+    return tensors, dict(numpy=[kind, int(pos), int(has_gauss), float(gauss)],
+                         python=json.loads(json.dumps(random.getstate())))
 
 def _set_rng_state(tensors:dict, js:dict):
     "Restore what `_rng_state` saved."
     torch.set_rng_state(tensors['rng/torch'])
-    cuda = [tensors[k] for k in sorted((k for k in tensors if k.startswith('rng/cuda/')), key=lambda k: int(k.rsplit('/', 1)[1]))]
+    cuda = [tensors[k] for k in sorted((k for k in tensors if k.startswith('rng/cuda/')),
+                                       key=lambda k: int(k.rsplit('/', 1)[1]))]
     if cuda and torch.cuda.is_available(): torch.cuda.set_rng_state_all(cuda)
     kind, pos, has_gauss, gauss = js['numpy']
     np.random.set_state((kind, tensors['rng/numpy'].numpy().astype(np.uint32), pos, has_gauss, gauss))
@@ -80,18 +86,22 @@ def save_checkpoint(path:Path, model:nn.Module, opt, sched, scaler, state:dict):
             else: extra.setdefault(str(pid), {})[name] = v
     rng_t, rng_j = _rng_state()
     tensors.update(rng_t)
-    meta = dict(state, optim_groups=osd['param_groups'], optim_extra=extra, schedule=sched.state_dict(), scaler=scaler.state_dict(), rng=rng_j)
+    meta = dict(state, optim_groups=osd['param_groups'], optim_extra=extra, schedule=sched.state_dict(),
+                scaler=scaler.state_dict(), rng=rng_j)
     with atomic_write(path) as f: f.write(st_save(tensors, metadata={'clipdepth': json.dumps(meta)}))
 
-CHECKPOINT_KEYS = ('step', 'losses', 'seconds', 'epochs', 'fingerprint', 'optim_groups', 'optim_extra', 'schedule', 'scaler', 'rng')
+CHECKPOINT_KEYS = ('step', 'losses', 'seconds', 'epochs', 'fingerprint', 'optim_groups', 'optim_extra', 'schedule',
+                   'scaler', 'rng')
 
 def load_checkpoint(path:Path, model:nn.Module, opt, sched, scaler) -> dict:
     "Restore a `save_checkpoint` file into the model, optimiser, schedule, scaler and RNGs; return its state."
     try:
         with safe_open(str(path), 'pt') as f: meta = json.loads(f.metadata()['clipdepth'])
         tensors = st_load(path.read_bytes())
-    except Exception as e: raise ValueError(f"{path}: not a clipdepth training checkpoint ({str(e).splitlines()[0][:100]})") from None
-    if missing := [k for k in CHECKPOINT_KEYS if k not in meta]: raise ValueError(f"{path}: not a complete training checkpoint (no {', '.join(missing)})")
+    except Exception as e:
+        raise ValueError(f"{path}: not a clipdepth training checkpoint ({str(e).splitlines()[0][:100]})") from None
+    if missing := [k for k in CHECKPOINT_KEYS if k not in meta]:
+        raise ValueError(f"{path}: not a complete training checkpoint (no {', '.join(missing)})")
     load_trainable(model, {k[6:]: v for k, v in tensors.items() if k.startswith('model/')}, path)
     state = {}
     for k, v in tensors.items():
@@ -140,7 +150,8 @@ def _amp_context(device:torch.device, amp:bool|str):
     return torch.autocast('cuda', dtype=torch.bfloat16 if amp == 'bf16' else torch.float16)
 
 def step_forward(model:nn.Module, loss_fn) -> nn.Module:
-    "What runs a step's forward pass: the objective's own module for `model` when it brings one (`OfficialStep`: two passes), else `model`."
+    ("What runs a step's forward pass: the objective's own module for `model` when it brings one (`OfficialStep`: "
+     "two passes), else `model`.")
     return loss_fn.step_module(model) if hasattr(loss_fn, 'step_module') else model
 
 def train_step(net:nn.Module, # what runs the forward pass: `step_forward(model, loss_fn)`, or its DistributedDataParallel wrapper
@@ -153,7 +164,8 @@ def train_step(net:nn.Module, # what runs the forward pass: `step_forward(model,
         pred = net(*model_inputs(model, batch))
     out = loss_fn(pred.float() if torch.is_tensor(pred) else pred, batch)
     total, parts = out if isinstance(out, tuple) else (out, {})
-    if not torch.isfinite(total): raise RuntimeError(f"the loss is {float(total)} at this step: lower the learning rate or check the data")
+    if not torch.isfinite(total):
+        raise RuntimeError(f"the loss is {float(total)} at this step: lower the learning rate or check the data")
     scaler.scale(total).backward()
     if grad_clip:
         scaler.unscale_(opt); torch.nn.utils.clip_grad_norm_(trainable_params(model), grad_clip)
@@ -167,7 +179,8 @@ class TrainRun:
         self.losses, self.seconds, self.epochs, self.out_dir = losses, seconds, epochs, out_dir
     def __repr__(self):
         last = self.epochs[-1] if self.epochs else {}
-        return f"TrainRun({len(self.losses)} steps, {len(self.epochs)} epochs, last loss {last.get('loss', float('nan')):.4f}, out_dir={self.out_dir})"
+        return (f"TrainRun({len(self.losses)} steps, {len(self.epochs)} epochs, "
+                f"last loss {last.get('loss', float('nan')):.4f}, out_dir={self.out_dir})")
 
 def _write_log(path:Path, rows:list[dict]):
     "The epoch rows as CSV, atomically."
@@ -178,15 +191,18 @@ def _write_log(path:Path, rows:list[dict]):
 
 # %% ../nbs/15_training.ipynb #190bd526
 def _fingerprint(data, batch_size, world, epochs, seed, optimizer, schedule, lr, loss_fn, **more) -> dict:
-    "The settings a resumed run must share with the run it continues: the data (its size, crop and scale), the loss, the optimisation."
-    return dict(items=len(data), data=repr(data), loss=repr(loss_fn), batch_size=batch_size, processes=world, epochs=epochs, seed=seed,
+    ("The settings a resumed run must share with the run it continues: the data (its size, crop and scale), the loss, "
+     "the optimisation.")
+    return dict(items=len(data), data=repr(data), loss=repr(loss_fn), batch_size=batch_size, processes=world,
+                epochs=epochs, seed=seed,
                 optimizer=optimizer, schedule=schedule, lr=lr, **more)
 
 def _check_progress(path, state:dict, total:int, steps_per_epoch:int):
     "Refuse a checkpoint whose step, losses and logged epochs do not describe one point of this run."
     step, rows = state['step'], len(state['epochs'])
     if not (type(step) is int and 0 <= step <= total and len(state['losses']) == step and rows * steps_per_epoch <= step <= (rows + 1) * steps_per_epoch):
-        raise ValueError(f"{path}: an inconsistent checkpoint (step {step!r} of {total}, {len(state['losses'])} losses, {rows} epochs logged)")
+        raise ValueError(f"{path}: an inconsistent checkpoint (step {step!r} of {total}, "
+                         f"{len(state['losses'])} losses, {rows} epochs logged)")
 
 def _check_fingerprint(path, saved:dict, now:dict):
     "Refuse to resume a run with other settings, naming them."
@@ -208,12 +224,14 @@ def _check_items(data):
     "Refuse datasets whose items are not training items."
     item = data[0]
     if not (isinstance(item, dict) and torch.is_tensor(item.get('image')) and item['image'].is_floating_point() and torch.is_tensor(item.get('depth'))):
-        raise TypeError(f"training items must hold float image and depth tensors: wrap {type(data).__name__} in DepthTrainSet")
+        raise TypeError(f"training items must hold float image and depth tensors: wrap {type(data).__name__} in "
+                        "DepthTrainSet")
 
 def _number(v) -> bool: return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
 def _integer(v) -> bool: return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 SETTING_RULES = {   # setting -> (what it must be, the test)
-    'lr': ('a finite number > 0', lambda v: _number(v) and v > 0), 'gamma': ('a finite number > 0', lambda v: _number(v) and v > 0),
+    'lr': ('a finite number > 0', lambda v: _number(v) and v > 0), 'gamma': ('a finite number > 0',
+                                                                             lambda v: _number(v) and v > 0),
     'weight_decay': ('a finite number >= 0', lambda v: _number(v) and v >= 0), 'momentum': ('a finite number >= 0', lambda v: _number(v) and v >= 0),
     'grad_clip': ('None or a finite number > 0', lambda v: v is None or (_number(v) and v > 0)),
     'epochs': ('an integer >= 1', lambda v: _integer(v) and v >= 1), 'batch_size': ('an integer >= 1', lambda v: _integer(v) and v >= 1),
@@ -222,7 +240,8 @@ SETTING_RULES = {   # setting -> (what it must be, the test)
     'seed': ('an integer in [0, 2**32)', lambda v: _integer(v) and 0 <= v < 2**32), 'num_workers': ('an integer >= 0', lambda v: _integer(v) and v >= 0)}
 
 def check_settings(**settings):
-    "Refuse, in one line naming it, a numeric setting of `train` out of its range (a negative grad_clip would reverse the gradient)."
+    ("Refuse, in one line naming it, a numeric setting of `train` out of its range (a negative grad_clip would "
+     "reverse the gradient).")
     for k, v in settings.items():
         what, ok = SETTING_RULES[k]
         if not ok(v): raise ValueError(f"{k} must be {what}, not {v!r}")
@@ -239,7 +258,8 @@ def _evaluate_row(model, eval_data, protocol, batch_size) -> dict:
     return {f'eval_{k}': res.summary[k] for k in METRICS}
 
 def _keep_best(model, row:dict, state:dict, metric:str, out:Path):
-    "Save `model` to out/best when the evaluation's `metric` improved ('mean9': the adapters' code's mean of the nine metrics)."
+    ("Save `model` to out/best when the evaluation's `metric` improved ('mean9': the adapters' code's mean of the "
+     "nine metrics).")
     v = float(np.mean([row[f'eval_{k}'] for k in METRICS])) if metric == 'mean9' else float(row[f'eval_{metric}'])
     better = state.get('best') is None or (v > state['best'] if metric in ('d1', 'd2', 'd3') else v < state['best'])
     if better and not np.isnan(v):
@@ -248,7 +268,8 @@ def _keep_best(model, row:dict, state:dict, metric:str, out:Path):
 
 def _epoch_row(epoch, step, losses, parts, lr, seconds) -> dict:
     "One line of the log."
-    return dict(epoch=epoch, step=step, loss=float(np.mean(losses)), **{f'loss_{k}': float(np.mean(v)) for k, v in parts.items()}, lr=lr, seconds=round(seconds, 3))
+    return dict(epoch=epoch, step=step, loss=float(np.mean(losses)),
+                **{f'loss_{k}': float(np.mean(v)) for k, v in parts.items()}, lr=lr, seconds=round(seconds, 3))
 
 # %% ../nbs/15_training.ipynb #49fb7115
 def train(model:nn.Module, # a model with frozen parts (requires_grad=False) and trainable ones
@@ -275,33 +296,42 @@ def train(model:nn.Module, # a model with frozen parts (requires_grad=False) and
           progress:bool=True, # tqdm bar
          ) -> TrainRun:
     "Train the trainable parts of `model` on `data`; log, evaluate, checkpoint, and save the result."
-    check_settings(lr=lr, gamma=gamma, weight_decay=weight_decay, momentum=momentum, grad_clip=grad_clip, epochs=epochs, batch_size=batch_size,
+    check_settings(lr=lr, gamma=gamma, weight_decay=weight_decay, momentum=momentum, grad_clip=grad_clip, epochs=epochs,
+                   batch_size=batch_size,
                    step_size=step_size, checkpoint_every=checkpoint_every, seed=seed, num_workers=num_workers)
     rank, world, started = _distributed(resolve_device(device))
     try:
         dev = _device(device, world)
         model = model.to(dev)
-        if precision not in PRECISIONS: raise ValueError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
         if precision == 'fp16-sgd':
-            if optimizer != 'sgd': raise ValueError(f"precision 'fp16-sgd' is the official recipe, plain SGD on fp16 weights: optimizer must be 'sgd', not {optimizer!r}")
+            if optimizer != 'sgd':
+                raise ValueError("precision 'fp16-sgd' is the official recipe, plain SGD on fp16 weights: "
+                                 f"optimizer must be 'sgd', not {optimizer!r}")
             model, amp = half_weights(model), False
         params = trainable_params(model)
-        if not params: raise ValueError(f"{type(model).__name__} has no trainable parameters (all have requires_grad=False)")
+        if not params:
+            raise ValueError(f"{type(model).__name__} has no trainable parameters (all have requires_grad=False)")
         _check_items(data)
         if keep_best and (eval_data is None or out_dir is None or keep_best not in (*METRICS, 'mean9')):
-            raise ValueError(f"keep_best={keep_best!r} needs eval_data, out_dir and a metric among {', '.join(METRICS)} or 'mean9'")
+            raise ValueError(f"keep_best={keep_best!r} needs eval_data, "
+                             f"out_dir and a metric among {', '.join(METRICS)} or 'mean9'")
         loss_fn, out = make_loss(loss), Path(out_dir) if out_dir is not None else None
         if out is not None and rank == 0: out.mkdir(parents=True, exist_ok=True)
         sampler = ResumableSampler(data, world, rank, seed=seed)
-        loader = torch.utils.data.DataLoader(data, batch_size=batch_size, sampler=sampler, num_workers=worker_count(num_workers),
+        loader = torch.utils.data.DataLoader(data, batch_size=batch_size, sampler=sampler,
+                                             num_workers=worker_count(num_workers),
                                              pin_memory=dev.type == 'cuda', generator=torch.Generator().manual_seed(seed))
         steps_per_epoch = len(loader)
         opt = make_optimizer(params, optimizer, lr, weight_decay, momentum)
         sched = make_schedule(opt, schedule, lr, epochs, steps_per_epoch, step_size, gamma)
         scaler = torch.amp.GradScaler('cuda', enabled=amp and dev.type == 'cuda')
-        finger = _fingerprint(data, batch_size, world, epochs, seed, optimizer, schedule, lr, loss_fn, weight_decay=weight_decay,
+        finger = _fingerprint(data, batch_size, world, epochs, seed, optimizer, schedule, lr, loss_fn,
+                              weight_decay=weight_decay,
                               momentum=momentum, step_size=step_size, gamma=gamma, grad_clip=grad_clip,
-                              **({'precision': precision} if precision != 'mixed' else {}))   # runs saved before the option resume as before
+                              # runs saved before the option resume as before
+                              **({'precision': precision} if precision != 'mixed' else {}))
         ckpt = _checkpoint_path(resume, out)
         torch.manual_seed(seed)
         state = dict(step=0, losses=[], parts={}, seconds=[], epochs=[], fingerprint=finger)
@@ -310,12 +340,15 @@ def train(model:nn.Module, # a model with frozen parts (requires_grad=False) and
             _check_fingerprint(ckpt, state['fingerprint'], finger)
             _check_progress(ckpt, state, epochs * steps_per_epoch, steps_per_epoch)
         if out is not None and rank == 0:
-            save_json(dict(model=type(model).__name__, model_config=getattr(model, 'config', None), loss=repr(loss_fn), optimizer=optimizer, lr=lr,
+            save_json(dict(model=type(model).__name__, model_config=getattr(model, 'config', None), loss=repr(loss_fn),
+                           optimizer=optimizer, lr=lr,
                            weight_decay=weight_decay, momentum=momentum, epochs=epochs, batch_size=batch_size, processes=world, schedule=schedule,
                            step_size=step_size, gamma=gamma, grad_clip=grad_clip, amp=amp, precision=precision, seed=seed, data=repr(data), eval_protocol=eval_protocol), out/'config.json')
         fwd = step_forward(model, loss_fn)
-        net = torch.nn.parallel.DistributedDataParallel(fwd, device_ids=[dev.index] if dev.type == 'cuda' else None, broadcast_buffers=False) if world > 1 else fwd
-        _run_epochs(net, model, data, sampler, loader, loss_fn, opt, sched, scaler, state, epochs, steps_per_epoch, batch_size, grad_clip, amp,
+        net = torch.nn.parallel.DistributedDataParallel(fwd, device_ids=[dev.index] if dev.type == 'cuda' else None,
+                                                        broadcast_buffers=False) if world > 1 else fwd
+        _run_epochs(net, model, data, sampler, loader, loss_fn, opt, sched, scaler, state, epochs, steps_per_epoch,
+                    batch_size, grad_clip, amp,
                     out, eval_data, eval_protocol, checkpoint_every, rank, world, progress, keep_best=keep_best)
         if out is not None and rank == 0 and hasattr(model, 'save_pretrained') and getattr(model, 'config', {}).get('clip') is not None:
             model.save_pretrained(out/'model')
@@ -324,19 +357,24 @@ def train(model:nn.Module, # a model with frozen parts (requires_grad=False) and
         if started: dist.destroy_process_group()
 
 # %% ../nbs/15_training.ipynb #3181b828
-def _run_epochs(net, model, data, sampler, loader, loss_fn, opt, sched, scaler, state, epochs, steps_per_epoch, batch_size, grad_clip, amp,
+def _run_epochs(net, model, data, sampler, loader, loss_fn, opt, sched, scaler, state, epochs, steps_per_epoch,
+                batch_size, grad_clip, amp,
                 out, eval_data, eval_protocol, checkpoint_every, rank, world, progress, keep_best=None):
     "The epochs of `train`, from `state['step']` on; updates `state`."
     dev = next(p.device for p in model.parameters())
     def checkpoint():
-        if out is not None and rank == 0: save_checkpoint(out/'checkpoint.safetensors', model, opt, sched, scaler, state)
-    bar = tqdm(total=epochs * steps_per_epoch, initial=state['step'], desc='train', unit='step', disable=not progress or rank != 0)
+        if out is not None and rank == 0:
+            save_checkpoint(out/'checkpoint.safetensors', model, opt, sched, scaler, state)
+    bar = tqdm(total=epochs * steps_per_epoch, initial=state['step'], desc='train', unit='step',
+               disable=not progress or rank != 0)
     try:
-        for epoch in range(len(state['epochs']), epochs):   # a kill after an epoch's last step and before its row: the row is made now
+        # a kill after an epoch's last step and before its row: the row is made now
+        for epoch in range(len(state['epochs']), epochs):
             done = state['step'] - epoch * steps_per_epoch
             if hasattr(data, 'set_epoch'): data.set_epoch(epoch)
             sampler.set_epoch(epoch, start=done * batch_size)
-            model.train() if getattr(model, 'clip_bn', None) == 'train' else train_mode(model)   # 'train': the official loops' model.train()
+            # 'train': the official loops' model.train()
+            model.train() if getattr(model, 'clip_bn', None) == 'train' else train_mode(model)
             t0, parts = time.perf_counter(), state['parts']
             for batch in loader:
                 t = time.perf_counter()
@@ -347,9 +385,11 @@ def _run_epochs(net, model, data, sampler, loader, loss_fn, opt, sched, scaler, 
                 bar.update(); bar.set_postfix(epoch=epoch, loss=f'{vals[0]:.4f}')
                 if checkpoint_every and state['step'] % checkpoint_every == 0: checkpoint()
             first = epoch * steps_per_epoch
-            row = _epoch_row(epoch, state['step'], state['losses'][first:], {k: v[first:] for k, v in parts.items()}, opt.param_groups[0]['lr'],
+            row = _epoch_row(epoch, state['step'], state['losses'][first:], {k: v[first:] for k, v in parts.items()},
+                             opt.param_groups[0]['lr'],
                              time.perf_counter() - t0)
-            if eval_data is not None and rank == 0: row.update(_evaluate_row(model, eval_data, eval_protocol, batch_size))
+            if eval_data is not None and rank == 0:
+                row.update(_evaluate_row(model, eval_data, eval_protocol, batch_size))
             if keep_best and rank == 0: _keep_best(model, row, state, keep_best, out)
             state['epochs'].append(row)
             if out is not None and rank == 0: _write_log(out/'log.csv', state['epochs'])
