@@ -48,7 +48,9 @@ class AdapterDepth(DepthCLIP):
         self.faithful, clip_bn = kwargs.get('faithful', True), kwargs.get('clip_bn', 'frozen')
         if clip_bn not in CLIP_BN: raise ValueError(f"clip_bn must be one of {', '.join(CLIP_BN)}, not {clip_bn!r}")
         self.clip_bn = clip_bn
-        self.carried_keys = {f'clip.{k}' for k in self.clip.state_dict() if k.startswith('visual.') and k.rsplit('.', 1)[-1] in BN_BUFFERS} if clip_bn != 'frozen' else set()
+        self.carried_keys = ({f'clip.{k}' for k in self.clip.state_dict()
+                              if k.startswith('visual.') and k.rsplit('.', 1)[-1] in BN_BUFFERS}
+                             if clip_bn != 'frozen' else set())
 
     def _settle(self):
         "Put the modules a subclass added on the CLIP's device."
@@ -269,14 +271,16 @@ def forward(self:MultiScaleAdapterDepth, x:torch.Tensor, # (B, 3, H, W) normalis
                          f"(predict(images, extras={{'seg': mask}}))")
     with torch.no_grad():
         feats = [f.float() for f in resnet_pyramid(self.clip.visual, x)]
-        prior, z = self._head(self._tokens(feats[-1]), self.text_f, feats[-1].shape[-2:], True) if self.features == 'layer4' else self.prior(x, True)
+        prior, z = (self._head(self._tokens(feats[-1]), self.text_f, feats[-1].shape[-2:], True)
+                    if self.features == 'layer4' else self.prior(x, True))
     image = torch.cat([x.float(), self.seg_encoder(seg.float())], 1) if self.seg_channels else x.float()
     h = self.bridge(feats[4])
     for up, skip in zip(self.ups, [feats[3], feats[2], feats[1], feats[0], image]): h = up(h, skip)
     delta = self.out(h)
     if not self.alpha: d = delta
     else:
-        d = self.alpha * F.interpolate(prior.clamp(0, 10), size=x.shape[-2:], mode='bilinear', align_corners=True) + 2 * (torch.sigmoid(delta) - 0.5)
+        d = (self.alpha * F.interpolate(prior.clamp(0, 10), size=x.shape[-2:], mode='bilinear', align_corners=True)
+             + 2 * (torch.sigmoid(delta) - 0.5))
     return (d, z) if logits else d
 
 # %% ../nbs/16_adapters.ipynb #2dbeac98

@@ -28,7 +28,8 @@ def official_text_features(clip, model:DepthCLIP) -> torch.Tensor:
     cols = []
     with torch.no_grad():
         for c in model.cfg['classes']:
-            e = clip.encode_text(tok([t.format(o, c) for t in model.cfg['templates'] for o in model.cfg['objects']]).to(dev))
+            e = clip.encode_text(tok([t.format(o, c) for t in model.cfg['templates']
+                                      for o in model.cfg['objects']]).to(dev))
             e = e / e.norm(dim=-1, keepdim=True)
             e = e.mean(dim=0)
             cols.append(e / e.norm())
@@ -62,7 +63,8 @@ def official_loop(model:DepthCLIP, # supplies CLIP, the prompts, bins and temper
     "480x640 depth maps (zero outside the box), computed one image at a time as the official evaluation does."
     clip, text_f, bins = setup or official_setup(model, fp16)
     dev, dtype = model.device, torch.float16 if fp16 else torch.float32
-    mean, std = torch.tensor([0.485, 0.456, 0.406], device=dev)[:, None, None], torch.tensor([0.229, 0.224, 0.225], device=dev)[:, None, None]
+    mean, std = (torch.tensor([0.485, 0.456, 0.406], device=dev)[:, None, None],
+                 torch.tensor([0.229, 0.224, 0.225], device=dev)[:, None, None])
     (t, b, l, r), outs = NYU_CROP, []
     with torch.no_grad():
         for p in paths:
@@ -170,7 +172,8 @@ def _throughput(runs:dict, n:int, gflop_image:float|None, ref:list) -> list[dict
                          cpu_seconds_per_image=r['cpu_seconds'] / n,
                          peak_mib=r['peak_bytes'] / 2**20,
                          gflops=gflop_image * ips if gflop_image else None,
-                         peak_fraction=gflop_image * n * len(r['rounds']) / sum(s * p for s, p in r['rounds']) if gflop_image else None,
+                         peak_fraction=(gflop_image * n * len(r['rounds']) / sum(s * p for s, p in r['rounds'])
+                                        if gflop_image else None),
                          max_abs_diff_m=max(float(np.abs(a - b).max()) for a, b in zip(r['out'], ref)),
                          runs=[dict(seconds=s, peak_gflops=p) for s, p in r['rounds']]))
     return rows
@@ -180,7 +183,8 @@ def _ablate_cost(model:DepthCLIP, data, batch_size:int, workers:int, eval_second
     try: from clipdepth.ablations import ablate
     except ImportError: return dict(available=False, reason='clipdepth.ablations is not installed')
     from clipdepth.prompts import BIN_PARTITIONS
-    pool = [dict(temperature=t) for t in (0.1, 0.05, 0.2, 1.0)] + [dict(bins=BIN_PARTITIONS[f'class-dependent {i}']) for i in (1, 2, 3, 4)]
+    pool = ([dict(temperature=t) for t in (0.1, 0.05, 0.2, 1.0)]
+            + [dict(bins=BIN_PARTITIONS[f'class-dependent {i}']) for i in (1, 2, 3, 4)])
     out = dict(available=True, evaluate_seconds=eval_seconds)
     for V in (1, 4, 8):
         with Measure(model.device) as m:
@@ -231,7 +235,8 @@ def benchmark(name:str='RN50', # open_clip architecture (or a tiny test model)
                matmul_peak_gflops=max(peaks), matmul_peaks_gflops=peaks, peak_dtype='float16' if cuda else 'float32', throughput=rows,
                evaluation=dict(wall_seconds=ev['wall_seconds'], model_seconds=ev['model_seconds'],
                                overhead=ev['wall_seconds'] / ev['model_seconds'] - 1))
-    res['ablation'] = _ablate_cost(model, data, batch_size, workers, ev['wall_seconds']) if ablations else dict(available=False, reason='not asked for')
+    res['ablation'] = (_ablate_cost(model, data, batch_size, workers, ev['wall_seconds']) if ablations
+                       else dict(available=False, reason='not asked for'))
     with contextlib.suppress(OSError): machine['load_average_after'] = os.getloadavg()
     return res
 
@@ -306,7 +311,8 @@ def benchmark_training(model:torch.nn.Module, # a model with trainable parts
     model = train_mode(model.to(dev))
     loss_fn, params = make_loss(loss), trainable_params(model)
     net, opt = step_forward(model, loss_fn), make_optimizer(params, 'adamw', lr)
-    sched, scaler = make_schedule(opt, 'constant', lr, 1, 1), torch.amp.GradScaler('cuda', enabled=amp and dev.type == 'cuda')
+    sched, scaler = (make_schedule(opt, 'constant', lr, 1, 1),
+                     torch.amp.GradScaler('cuda', enabled=amp and dev.type == 'cuda'))
     sampler = torch.utils.data.RandomSampler(data, replacement=True, num_samples=(steps + warmup) * batch_size,
                                              generator=torch.Generator().manual_seed(0))
     batches = iter(torch.utils.data.DataLoader(data, batch_size=batch_size, sampler=sampler, num_workers=num_workers))
@@ -323,7 +329,7 @@ def benchmark_training(model:torch.nn.Module, # a model with trainable parts
     peak = torch.cuda.max_memory_allocated(dev) if dev.type == 'cuda' else rss.peak - base
     return dict(device=str(dev), batch_size=batch_size, input=tuple(data[0]['image'].shape[1:]), steps_per_s=steps / dt,
                 ms_per_step=1000 * dt / steps, peak_mb=peak / 2**20,
-                peak_kind='CUDA allocator peak' if dev.type == 'cuda' else ('resident memory growth from before the '
-                                                                            'first step'),
+                peak_kind=('CUDA allocator peak' if dev.type == 'cuda'
+                           else 'resident memory growth from before the first step'),
                 process_peak_mb=(torch.cuda.max_memory_reserved(dev) if dev.type == 'cuda' else rss.peak) / 2**20,
                 threads=torch.get_num_threads(), load_avg=(load0, os.getloadavg()[0]))

@@ -159,8 +159,8 @@ class DepthLoss:
 
     def __repr__(self):
         extra = ''.join(f', {k}={getattr(self, k)!r}' for k, d in (('mask', 'range'), ('unbiased', False),
-                                                                   ('smooth_image', 'input'),
-                                                                   ('resize', 'nearest')) if getattr(self, k) != d)
+                                                                   ('smooth_image', 'input'), ('resize', 'nearest'))
+                        if getattr(self, k) != d)
         return (f"DepthLoss({self.kind!r}, smooth={self.smooth}, chamfer={self.chamfer}, at={self.at!r}, "
                 f"range=({self.min_depth}, {self.max_depth}){extra})")
 

@@ -200,7 +200,8 @@ def _fingerprint(data, batch_size, world, epochs, seed, optimizer, schedule, lr,
 def _check_progress(path, state:dict, total:int, steps_per_epoch:int):
     "Refuse a checkpoint whose step, losses and logged epochs do not describe one point of this run."
     step, rows = state['step'], len(state['epochs'])
-    if not (type(step) is int and 0 <= step <= total and len(state['losses']) == step and rows * steps_per_epoch <= step <= (rows + 1) * steps_per_epoch):
+    if not (type(step) is int and 0 <= step <= total and len(state['losses']) == step
+            and rows * steps_per_epoch <= step <= (rows + 1) * steps_per_epoch):
         raise ValueError(f"{path}: an inconsistent checkpoint (step {step!r} of {total}, "
                          f"{len(state['losses'])} losses, {rows} epochs logged)")
 
@@ -223,15 +224,16 @@ def _checkpoint_path(resume, out_dir) -> Path|None:
 def _check_items(data):
     "Refuse datasets whose items are not training items."
     item = data[0]
-    if not (isinstance(item, dict) and torch.is_tensor(item.get('image')) and item['image'].is_floating_point() and torch.is_tensor(item.get('depth'))):
+    if not (isinstance(item, dict) and torch.is_tensor(item.get('image')) and item['image'].is_floating_point()
+            and torch.is_tensor(item.get('depth'))):
         raise TypeError(f"training items must hold float image and depth tensors: wrap {type(data).__name__} in "
                         "DepthTrainSet")
 
 def _number(v) -> bool: return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
 def _integer(v) -> bool: return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 SETTING_RULES = {   # setting -> (what it must be, the test)
-    'lr': ('a finite number > 0', lambda v: _number(v) and v > 0), 'gamma': ('a finite number > 0',
-                                                                             lambda v: _number(v) and v > 0),
+    'lr': ('a finite number > 0', lambda v: _number(v) and v > 0),
+    'gamma': ('a finite number > 0', lambda v: _number(v) and v > 0),
     'weight_decay': ('a finite number >= 0', lambda v: _number(v) and v >= 0), 'momentum': ('a finite number >= 0', lambda v: _number(v) and v >= 0),
     'grad_clip': ('None or a finite number > 0', lambda v: v is None or (_number(v) and v > 0)),
     'epochs': ('an integer >= 1', lambda v: _integer(v) and v >= 1), 'batch_size': ('an integer >= 1', lambda v: _integer(v) and v >= 1),
