@@ -8,7 +8,7 @@ import inspect
 from fastcore.basics import patch
 import torch, torch.nn as nn, torch.nn.functional as F
 from open_clip.model import convert_weights_to_lp
-from .losses import smoothness_loss, official_photometric_loss, imagenet_normalise
+from .losses import l1_loss, l2_loss, smoothness_loss, official_photometric_loss, imagenet_normalise
 from .pretrained import frozen_checksum
 
 # %% auto #0
@@ -94,7 +94,8 @@ def __call__(self:OfficialStep, pred:dict, batch:dict) -> tuple[torch.Tensor, di
                                                          batch['T'])
     parts['sym'] = F.mse_loss(d, df.detach()) + F.mse_loss(df, d.detach())
     parts['smooth'] = smoothness_loss(out, image)
-    parts[self.kind] = torch.mean(torch.abs(out - gt)) if self.kind == 'l1' else F.mse_loss(out, gt)
+    every = torch.ones_like(gt, dtype=torch.bool)   # holes included, as the official code averages
+    parts[self.kind] = (l1_loss if self.kind == 'l1' else l2_loss)(out, gt, every)
     parts['bincls'] = F.cross_entropy(z, bin_targets(gt, pred['bins']), reduction='none').mean()
     total = sum(parts[k] * w for k, w in self.weights.items() if w)
     return total, parts
